@@ -1,0 +1,77 @@
+"""Arabic text helpers: faithful cleaning for the corpus, aggressive folding for dedup keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Zero-width and bidi controls, soft hyphen, BOM: invisible in print, noise in a corpus.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+# Unicode spaces other than the newline that separates paragraphs.
+_SPACES = re.compile(r"[^\S\n]+")
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")
+
+# Folding applied only to dedup keys, never to the stored text.
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_FOLD = str.maketrans(
+    {
+        "\u0623": "\u0627",  # alef with hamza above
+        "\u0625": "\u0627",  # alef with hamza below
+        "\u0622": "\u0627",  # alef with madda
+        "\u0671": "\u0627",  # alef wasla
+        "\u0649": "\u064a",  # alef maqsura -> ya
+        "\u0629": "\u0647",  # ta marbuta -> ha
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # extended (Persian) digits
+    }
+)
+_KEY_JUNK = re.compile(r"[^\w\s]|_", re.UNICODE)
+
+
+def fold_presentation_forms(text: str) -> str:
+    """Map Arabic presentation forms (legacy glyph codepoints) to the letters they draw."""
+    return _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+def clean_line(line: str) -> str:
+    """One line, faithful to its text: invisible controls gone, spaces collapsed."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", line)).strip()
+
+
+def clean_text(text: str) -> str:
+    """Corpus text: NFC, presentation forms folded, one paragraph per line, diacritics kept."""
+    text = unicodedata.normalize("NFC", fold_presentation_forms(text))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = (clean_line(line) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def dedup_key(text: str) -> str:
+    """The aggressive normal form two copies of one story share despite spelling variants."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DIACRITICS.sub("", text).translate(_FOLD)
+    text = _KEY_JUNK.sub(" ", text.casefold())
+    return " ".join(text.split())
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(dedup_key(text).encode("utf-8")).hexdigest()
+
+
+def is_arabic_letter(char: str) -> bool:
+    return "\u0600" <= char <= "\u06ff" and char.isalpha()
+
+
+def arabic_ratio(text: str) -> float:
+    """Share of letters that are Arabic-script letters."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return round(sum(1 for c in letters if is_arabic_letter(c)) / len(letters), 4)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())

@@ -1,0 +1,47 @@
+"""Settings shared by every service: `AKHBAR_*` environment variables or a `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; CLI flags override these values."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AKHBAR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    redis_url: str | None = Field(
+        default=None,
+        description="Broker URL; when unset, `akhbar up` starts an embedded Valkey server.",
+    )
+    stream_prefix: str = "akhbar"
+    corpus_dir: Path = Path("corpus")
+    feeds_file: Path = Path("feeds.toml")
+    state_dir: Path = Field(
+        default=Path(".akhbar"),
+        description="Where `akhbar up` keeps the embedded server's data between runs.",
+    )
+    allow_private_networks: bool = False
+    max_deliveries: int = Field(default=5, ge=1)
+
+    parser_batch: int = Field(default=8, ge=1, description="Messages a parser reads at once.")
+    parser_worker_tasks: int = Field(
+        default=500, ge=1, description="Extractions before a worker process is replaced."
+    )
+    languages: list[str] = Field(default_factory=lambda: ["ar"])
+    min_text_chars: int = Field(default=200, ge=0)
+
+    store_batch: int = Field(default=200, ge=1, description="Messages the store reads at once.")
+    store_writer: str | None = Field(
+        default=None, description="Name of this store's corpus files; the host name if unset."
+    )
+    corpus_rotate_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+
+    consumer_name: str | None = Field(
+        default=None, description="Consumer name in its group; unique per process if unset."
+    )

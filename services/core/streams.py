@@ -1,0 +1,65 @@
+"""Stream keys and consumer group names: the only place they are spelled."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+
+PARSER_GROUP = "parser"
+STORE_GROUP = "store"
+
+STREAM_KINDS = ("raw", "parsed", "rejected", "dead")
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The stream keys under one prefix."""
+
+    prefix: str = "akhbar"
+
+    @property
+    def raw(self) -> str:
+        return f"{self.prefix}:raw"
+
+    @property
+    def parsed(self) -> str:
+        return f"{self.prefix}:parsed"
+
+    @property
+    def rejected(self) -> str:
+        return f"{self.prefix}:rejected"
+
+    @property
+    def dead(self) -> str:
+        return f"{self.prefix}:dead"
+
+    @property
+    def counters(self) -> str:
+        """Hash of running totals (stored, duplicates, ...) kept by the services."""
+        return f"{self.prefix}:counters"
+
+    @property
+    def fetcher_state(self) -> str:
+        """Hash the fetcher updates after each full pass (replay and every feed polled once)."""
+        return f"{self.prefix}:fetcher"
+
+    def key(self, name: str) -> str:
+        """Resolve a short stream name (raw, parsed, ...) or pass a full key through."""
+        return f"{self.prefix}:{name}" if name in STREAM_KINDS else name
+
+    def groups(self) -> dict[str, str]:
+        """Each consumed stream and the group that consumes it."""
+        return {self.raw: PARSER_GROUP, self.parsed: STORE_GROUP}
+
+    def index_key(self, name: str) -> str:
+        """Keys of the store's dedup index."""
+        return f"{self.prefix}:index:{name}"
+
+
+def consumer_name(role: str, configured: str | None = None) -> str:
+    """A consumer name unique to this process, so two replicas never share pending entries."""
+    if configured:
+        return configured
+    return f"{role}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"

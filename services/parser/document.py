@@ -1,0 +1,110 @@
+"""From a raw document to a corpus record or a rejection: the parser's whole decision."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from services.core.arabic import arabic_ratio, clean_text, content_hash, word_count
+from services.core.errors import ExtractionError, UndecodableBodyError
+from services.core.messages import CorpusRecord, RawDocument, Rejection
+from services.parser.extract import Extracted
+from services.parser.furniture import FurnitureList
+from services.parser.language import detect_language
+from services.parser.text import parse_plain_text
+
+logger = logging.getLogger(__name__)
+
+HtmlExtractor = Callable[[str, str | None], Awaitable[Extracted | None]]
+
+
+@dataclass(frozen=True)
+class ParserPolicy:
+    """What the corpus keeps: which languages, and how short a text may be."""
+
+    languages: frozenset[str]
+    min_text_chars: int
+
+
+def is_plain_text(raw: RawDocument) -> bool:
+    return raw.content_type.split(";")[0].strip().lower() == "text/plain"
+
+
+class DocumentParser:
+    """Turns raw documents into corpus records; HTML goes through `extractor`."""
+
+    def __init__(
+        self, extractor: HtmlExtractor, furniture: FurnitureList, policy: ParserPolicy
+    ) -> None:
+        self._extractor = extractor
+        self._furniture = furniture
+        self._policy = policy
+
+    async def _extract(self, raw: RawDocument) -> Extracted:
+        if is_plain_text(raw):
+            article = parse_plain_text(raw.body, self._furniture)
+            return Extracted(text=article.text, title=article.title)
+        found = await self._extractor(raw.body, raw.url)
+        if found is None:
+            raise ExtractionError("no main text found in the page")
+        lines = clean_text(found.text).split("\n")
+        found.text = "\n".join(self._furniture.strip(lines))
+        return found
+
+    async def parse(self, raw: RawDocument) -> CorpusRecord | Rejection:
+        if not raw.body.strip():
+            raise UndecodableBodyError("empty body")
+        found = await self._extract(raw)
+        text = found.text
+        title = clean_text(found.title or raw.entry.title or "") or None
+        if not text:
+            return self._reject(raw, "empty", "no text left after extraction", title)
+        language, probability = detect_language(text)
+        if language not in self._policy.languages:
+            detail = f"language {language} (p={probability:.2f}) not in {sorted(self._policy.languages)}"
+            return self._reject(raw, "language", detail, title, language, len(text))
+        if len(text) < self._policy.min_text_chars:
+            detail = f"{len(text)} characters, fewer than {self._policy.min_text_chars}"
+            return self._reject(raw, "too_short", detail, title, language, len(text))
+        return CorpusRecord(
+            id=raw.id,
+            url=raw.url,
+            source=raw.source,
+            title=title,
+            text=text,
+            date=found.date or raw.entry.published,
+            language=language,
+            fetched_at=raw.fetched_at,
+            author=found.author or raw.entry.author,
+            sitename=found.sitename,
+            description=found.description or raw.entry.summary,
+            categories=found.categories,
+            tags=sorted({*found.tags, *raw.entry.tags, *raw.feed_tags}),
+            content_hash=content_hash(text),
+            word_count=word_count(text),
+            arabic_ratio=arabic_ratio(text),
+        )
+
+    @staticmethod
+    def _reject(
+        raw: RawDocument,
+        reason: str,
+        detail: str,
+        title: str | None,
+        language: str | None = None,
+        text_chars: int = 0,
+    ) -> Rejection:
+        logger.info("rejected url=%s source=%s reason=%s detail=%s", raw.url, raw.source, reason, detail)
+        return Rejection.model_validate(
+            {
+                "id": raw.id,
+                "url": raw.url,
+                "source": raw.source,
+                "reason": reason,
+                "detail": detail,
+                "title": title,
+                "language": language,
+                "text_chars": text_chars,
+            }
+        )
