@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from services.cli.logs import configure_logging
-from services.core.errors import AkhbarError
+from services.core.errors import AkhbarError, ConfigError
 from services.core.settings import Settings
 
 app = typer.Typer(
@@ -22,9 +22,7 @@ app = typer.Typer(
 RedisOpt = Annotated[str | None, typer.Option("--redis-url", help="Overrides AKHBAR_REDIS_URL.")]
 CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Overrides AKHBAR_CORPUS_DIR.")]
 FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="Overrides AKHBAR_FEEDS_FILE.")]
-PrefixOpt = Annotated[
-    str | None, typer.Option("--prefix", help="Overrides AKHBAR_STREAM_PREFIX.")
-]
+PrefixOpt = Annotated[str | None, typer.Option("--prefix", help="Overrides AKHBAR_STREAM_PREFIX.")]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -36,6 +34,12 @@ def load_settings(**overrides: Any) -> Settings:
 def _fail(exc: AkhbarError) -> typer.Exit:
     typer.echo(f"akhbar: {exc}", err=True)
     return typer.Exit(code=2)
+
+
+def _require_existing(paths: list[Path]) -> None:
+    for path in paths:
+        if not path.exists():
+            raise _fail(ConfigError(f"{path} does not exist"))
 
 
 @app.command()
@@ -62,9 +66,7 @@ def up(
     settings = load_settings(
         feeds_file=feeds, corpus_dir=corpus, redis_url=redis_url, stream_prefix=prefix
     )
-    for folder in replay or []:
-        if not folder.exists():
-            raise typer.BadParameter(f"{folder} does not exist", param_hint="--replay")
+    _require_existing(replay or [])
     options = UpOptions(
         replay=list(replay or []), parsers=parsers, until_idle=until_idle, timeout=timeout
     )
@@ -131,9 +133,7 @@ def replay_command(
 
     configure_logging()
     settings = load_settings(redis_url=redis_url, stream_prefix=prefix)
-    for folder in folders:
-        if not folder.exists():
-            raise typer.BadParameter(f"{folder} does not exist", param_hint="FOLDERS")
+    _require_existing(folders)
     try:
         count = asyncio.run(replay_folders(settings, folders))
     except AkhbarError as exc:

@@ -29,7 +29,7 @@ class Totals:
 
 
 async def totals(client: Redis, streams: Streams) -> Totals:
-    counters: dict[str, Any] = await client.hgetall(streams.counters)
+    counters: dict[Any, Any] = await client.hgetall(streams.counters)
     return Totals(
         stored=int(counters.get("stored", 0)),
         duplicates=int(counters.get("duplicates", 0)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -144,10 +145,8 @@ async def _supervise(settings: Settings, options: UpOptions, redis_url: str) -> 
                 return 0
             if options.timeout and time.time() - started > options.timeout:
                 raise PipelineError(f"not idle after {options.timeout:.0f}s")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)
-            except TimeoutError:
-                pass
         logger.info("stopping on signal")
         return 0
     finally:

@@ -17,9 +17,11 @@ logger = logging.getLogger(__name__)
 PERMANENT = (PermanentError, ValidationError, UnicodeError)
 
 
-def message_ids(raw_message: dict[str, Any]) -> list[str]:
+def message_ids(raw_message: Any) -> list[str]:
     """Stream entry ids behind a FastStream message (one, or several for a batch)."""
-    return [i.decode() if isinstance(i, bytes) else str(i) for i in raw_message.get("message_ids", [])]
+    return [
+        i.decode() if isinstance(i, bytes) else str(i) for i in raw_message.get("message_ids", [])
+    ]
 
 
 async def dead_letter(

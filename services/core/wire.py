@@ -7,7 +7,7 @@ FastStream's default envelope is binary; this format keeps every entry readable 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any
 
 from faststream.redis.parser import MessageFormat
 
@@ -29,12 +29,12 @@ class PlainJSONFormat(MessageFormat):
     async def encode(
         cls,
         *,
-        message: Union[Sequence["SendableMessage"], "SendableMessage"],
+        message: Sequence[SendableMessage] | SendableMessage,
         reply_to: str | None,
         headers: dict[str, Any] | None,
         correlation_id: str,
-        serializer: Optional["SerializerProto"] = None,
-        codec: Optional["CodecProto"] = None,
+        serializer: SerializerProto | None = None,
+        codec: CodecProto | None = None,
     ) -> bytes:
         built = await cls.build(
             message=message,

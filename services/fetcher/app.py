@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0
 
 
-def build_app(settings: Settings | None = None, replay_dirs: list[Path] | None = None) -> FastStream:
+def build_app(
+    settings: Settings | None = None, replay_dirs: list[Path] | None = None
+) -> FastStream:
     settings = settings or Settings()
     streams = Streams(settings.stream_prefix)
     broker = make_broker(settings)

@@ -17,6 +17,9 @@ _XML_PROLOG = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)"
 _HEADER = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # Where an Arabic page declares nothing and is not UTF-8, windows-1256 is by far the likeliest.
 FALLBACK = "windows-1256"
+# Arabic sites often declare one legacy charset and serve the other; when the declared one
+# cannot decode the bytes, the other is tried before falling back to replacement characters.
+_MISLABELLED = {"iso8859-6": ("cp1256",), "cp1256": ("iso8859-6",)}
 
 
 def _known(name: str | None) -> str | None:
@@ -33,9 +36,9 @@ def declared_charset(data: bytes, content_type: str | None = None) -> str | None
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name
-    if content_type and (found := _HEADER.search(content_type)):
-        if known := _known(found.group(1)):
-            return known
+    header = _HEADER.search(content_type or "")
+    if header and (known := _known(header.group(1))):
+        return known
     head = data[:4096]
     for pattern in (_XML_PROLOG, _META):
         if (found_bytes := pattern.search(head)) and (
@@ -49,11 +52,13 @@ def decode_body(data: bytes, content_type: str | None = None) -> tuple[str, str]
     """Text and the charset used to decode it."""
     charset = declared_charset(data, content_type)
     if charset:
-        # ISO-8859-6 pages are routinely windows-1256 in practice; it is a superset for Arabic.
-        if charset == "iso8859-6":
-            charset = "cp1256"
-        text = data.decode(charset, errors="replace")
-        return text.removeprefix("\ufeff"), charset
+        candidates = [charset, *_MISLABELLED.get(charset, ())]
+        for candidate in candidates:
+            try:
+                return data.decode(candidate).removeprefix("\ufeff"), candidate
+            except UnicodeDecodeError:
+                continue
+        return data.decode(charset, errors="replace").removeprefix("\ufeff"), charset
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from faststream import Context, FastStream
+from faststream import FastStream
 from faststream.redis import StreamSub
-from faststream.redis.message import RedisStreamMessage
+from faststream.redis.annotations import RedisStreamMessage
 
 from services.core.broker import connect, ensure_groups, make_broker
 from services.core.handling import PERMANENT, dead_letter, message_ids
@@ -39,7 +39,7 @@ def build_app(settings: Settings | None = None) -> FastStream:
     )
 
     @broker.subscriber(stream=reader, title="parser")
-    async def on_raw(body: dict[str, Any], message: RedisStreamMessage = Context("message")) -> None:
+    async def on_raw(body: dict[str, Any], message: RedisStreamMessage) -> None:
         try:
             raw = RawDocument.model_validate(body)
             outcome = await parser.parse(raw)

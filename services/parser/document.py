@@ -62,7 +62,9 @@ class DocumentParser:
             return self._reject(raw, "empty", "no text left after extraction", title)
         language, probability = detect_language(text)
         if language not in self._policy.languages:
-            detail = f"language {language} (p={probability:.2f}) not in {sorted(self._policy.languages)}"
+            detail = (
+                f"language {language} (p={probability:.2f}) not in {sorted(self._policy.languages)}"
+            )
             return self._reject(raw, "language", detail, title, language, len(text))
         if len(text) < self._policy.min_text_chars:
             detail = f"{len(text)} characters, fewer than {self._policy.min_text_chars}"
@@ -95,7 +97,9 @@ class DocumentParser:
         language: str | None = None,
         text_chars: int = 0,
     ) -> Rejection:
-        logger.info("rejected url=%s source=%s reason=%s detail=%s", raw.url, raw.source, reason, detail)
+        logger.info(
+            "rejected url=%s source=%s reason=%s detail=%s", raw.url, raw.source, reason, detail
+        )
         return Rejection.model_validate(
             {
                 "id": raw.id,

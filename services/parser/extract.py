@@ -48,7 +48,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted | None:
     )
     if document is None:
         return None
-    found: dict[str, Any] = document.as_dict()
+    found: dict[str, Any] = document if isinstance(document, dict) else document.as_dict()
     text = found.get("text") or ""
     if not text.strip():
         return None

@@ -6,9 +6,9 @@ import logging
 import socket
 from typing import Any
 
-from faststream import Context, FastStream
+from faststream import FastStream
 from faststream.redis import StreamSub
-from faststream.redis.message import RedisBatchStreamMessage
+from faststream.redis.annotations import RedisBatchStreamMessage
 
 from services.core.broker import connect, ensure_groups, make_broker
 from services.core.handling import PERMANENT, dead_letter, message_ids
@@ -41,9 +41,7 @@ def build_app(settings: Settings | None = None) -> FastStream:
     )
 
     @broker.subscriber(stream=reader, title="store")
-    async def on_parsed(
-        bodies: list[dict[str, Any]], message: RedisBatchStreamMessage = Context("message")
-    ) -> None:
+    async def on_parsed(bodies: list[dict[str, Any]], message: RedisBatchStreamMessage) -> None:
         records: list[CorpusRecord] = []
         for body, message_id in zip(bodies, message_ids(message.raw_message), strict=True):
             try:

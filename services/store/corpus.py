@@ -75,7 +75,9 @@ class CorpusWriter:
 
     def _own_files(self) -> list[Path]:
         pattern = re.compile(rf"^{re.escape(self.writer)}-(\d+)\.jsonl$")
-        return sorted(p for p in self.corpus_dir.glob(f"{self.writer}-*.jsonl") if pattern.match(p.name))
+        return sorted(
+            p for p in self.corpus_dir.glob(f"{self.writer}-*.jsonl") if pattern.match(p.name)
+        )
 
     def _file(self, seq: int) -> Path:
         return self.corpus_dir / f"{self.writer}-{seq:05d}.jsonl"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Format check, lint, type check and the test suite: the one command developers and CI run.
+# Creates .venv with the development extras on first use, so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+.venv/bin/ruff format --check .
+.venv/bin/ruff check .
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

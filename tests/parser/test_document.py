@@ -1,0 +1,101 @@
+from pathlib import Path
+
+import pytest
+
+from services.core.arabic import content_hash
+from services.core.errors import ExtractionError, UndecodableBodyError
+from services.core.messages import CorpusRecord, FeedEntry, RawDocument, Rejection
+from services.parser.document import DocumentParser, ParserPolicy
+from services.parser.extract import Extracted
+from services.parser.furniture import default_furniture
+from tests.conftest import seed_article
+from tests.parser.conftest import PERSIAN
+
+POLICY = ParserPolicy(languages=frozenset({"ar"}), min_text_chars=200)
+
+
+def make_parser(found: Extracted | None = None) -> DocumentParser:
+    async def extractor(html: str, url: str | None) -> Extracted | None:
+        return found
+
+    return DocumentParser(extractor, default_furniture(), POLICY)
+
+
+def raw(body: str, content_type: str = "text/plain", **fields: object) -> RawDocument:
+    return RawDocument.model_validate(
+        {
+            "id": "doc",
+            "url": "https://example.com/a",
+            "source": "test",
+            "body": body,
+            "content_type": content_type,
+            **fields,
+        }
+    )
+
+
+async def test_plain_text_seed_becomes_a_record(seed_paths: list[Path]) -> None:
+    title, text = seed_article(seed_paths[1])
+    record = await make_parser().parse(raw(seed_paths[1].read_text(encoding="utf-8")))
+    assert isinstance(record, CorpusRecord)
+    assert (record.title, record.text, record.language) == (title, text, "ar")
+    assert record.content_hash == content_hash(text)
+    assert record.word_count == len(text.split())
+    assert record.arabic_ratio > 0.95
+
+
+async def test_html_metadata_falls_back_on_the_feed_entry(seed_paths: list[Path]) -> None:
+    _, text = seed_article(seed_paths[0])
+    parser = make_parser(Extracted(text=text + "\nقد يعجبك أيضا"))
+    entry = FeedEntry(
+        title="عنوان من الخلاصة", published="2020-11-21", author="مراسل", tags=["قطر"]
+    )
+    record = await parser.parse(
+        raw("<html>…</html>", "text/html; charset=utf-8", entry=entry, feed_tags=["gulf"])
+    )
+    assert isinstance(record, CorpusRecord)
+    assert record.title == "عنوان من الخلاصة"
+    assert record.date == "2020-11-21"
+    assert record.author == "مراسل"
+    assert record.tags == ["gulf", "قطر"]
+    assert record.text == text  # the widget line is furniture
+
+
+async def test_page_metadata_wins_over_the_feed_entry(seed_paths: list[Path]) -> None:
+    _, text = seed_article(seed_paths[0])
+    parser = make_parser(
+        Extracted(text=text, title="عنوان الصفحة", date="2020-11-20", author="كاتب")
+    )
+    entry = FeedEntry(title="عنوان من الخلاصة", published="2020-11-21", author="مراسل")
+    record = await parser.parse(raw("<html>…</html>", "text/html", entry=entry))
+    assert isinstance(record, CorpusRecord)
+    assert (record.title, record.date, record.author) == ("عنوان الصفحة", "2020-11-20", "كاتب")
+
+
+async def test_persian_is_rejected_with_its_language() -> None:
+    rejection = await make_parser().parse(raw("عنوان\n" + PERSIAN))
+    assert isinstance(rejection, Rejection)
+    assert (rejection.reason, rejection.language) == ("language", "fa")
+
+
+async def test_short_arabic_is_rejected_as_too_short() -> None:
+    rejection = await make_parser().parse(raw("عنوان\nوقعت دولة قطر اليوم اتفاقا مع حلف الناتو."))
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason == "too_short"
+    assert rejection.language == "ar"
+
+
+async def test_title_only_is_rejected_as_empty() -> None:
+    rejection = await make_parser().parse(raw("عنوان وحده\n\nاترك رد"))
+    assert isinstance(rejection, Rejection)
+    assert rejection.reason == "empty"
+
+
+async def test_empty_body_is_a_permanent_error() -> None:
+    with pytest.raises(UndecodableBodyError):
+        await make_parser().parse(raw("  \n "))
+
+
+async def test_page_without_text_is_an_extraction_error() -> None:
+    with pytest.raises(ExtractionError):
+        await make_parser(None).parse(raw("<html></html>", "text/html"))
