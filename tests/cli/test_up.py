@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,59 @@ def test_service_without_a_broker_url_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "AKHBAR_REDIS_URL is not set" in done.stderr
+
+
+def test_up_stops_every_service_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    env = clean_env()
+    up = subprocess.Popen(
+        [Path(sys.executable).with_name("akhbar"), "up", "--parsers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(children(up.pid)) < 5:
+            time.sleep(0.2)
+        time.sleep(3)  # let them finish starting, as a user would
+        processes = descendants(up.pid)
+        # valkey, store, two parsers, the fetcher, and the parsers' extraction workers
+        assert len(children(up.pid)) == 5
+        up.send_signal(signal.SIGINT)
+        _, stderr = up.communicate(timeout=60)
+    finally:
+        if up.poll() is None:
+            up.kill()
+    assert up.returncode == 0, stderr
+    assert "embedded server stopped" in stderr
+    # multiprocessing's helper processes notice their parent's exit a moment later
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and alive(processes):
+        time.sleep(0.1)
+    assert not alive(processes)
+
+
+def alive(pids: list[int]) -> list[int]:
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    found = children(pid)
+    for child in list(found):
+        found += descendants(child)
+    return found
