@@ -25,5 +25,41 @@ class ExtractionError(PermanentError):
     """The extractor failed on the document or found no text in it."""
 
 
+class ExtractionTimeoutError(ExtractionError):
+    """The extractor ran past its time limit on the document and was stopped."""
+
+
+class DocumentTooLargeError(ExtractionError):
+    """The document is larger than the extractor is allowed to read."""
+
+
 class ConfigError(AkhbarError):
     """A settings value or a file given to the CLI is unusable."""
+
+
+class FetchError(AkhbarError):
+    """Base of the fetcher's download failures."""
+
+
+class TemporaryFetchError(FetchError, TransientError):
+    """A download failed in a way that may pass: timeout, connection error, 5xx."""
+
+
+class RateLimitedError(TemporaryFetchError):
+    """The server answered 429 or 503; `retry_after` seconds is what it asked for."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RefusedFetchError(FetchError, PermanentError):
+    """The fetcher refuses the resource: too large, binary, not HTML, or an HTTP 4xx."""
+
+
+class BlockedAddressError(RefusedFetchError):
+    """The URL resolves to a private, loopback, link-local or metadata address."""
+
+
+class FeedRejectedError(RefusedFetchError):
+    """The body is not a feed akhbar can read (HTML, malformed beyond repair, empty)."""

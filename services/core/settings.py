@@ -29,9 +29,25 @@ class Settings(BaseSettings):
     allow_private_networks: bool = False
     max_deliveries: int = Field(default=5, ge=1)
 
+    user_agent: str = "akhbar/0.1 (+https://github.com/akhbar-corpus/akhbar; news corpus builder)"
+    fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds for one whole GET.")
+    feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    page_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    fetch_concurrency: int = Field(default=8, ge=1, description="Downloads in flight at once.")
+    host_concurrency: int = Field(default=2, ge=1, description="Downloads per host at once.")
+    host_delay: float = Field(default=1.0, ge=0, description="Seconds between starts per host.")
+    feeds_reload_seconds: float = Field(default=2.0, gt=0)
+    max_backoff_seconds: float = Field(default=6 * 3600, gt=0)
+
     parser_batch: int = Field(default=8, ge=1, description="Messages a parser reads at once.")
     parser_worker_tasks: int = Field(
         default=500, ge=1, description="Extractions before a worker process is replaced."
+    )
+    parser_extract_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one HTML extraction may take before it is killed."
+    )
+    parser_max_html_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest HTML page (UTF-8 bytes) extracted."
     )
     languages: list[str] = Field(default_factory=lambda: ["ar"])
     min_text_chars: int = Field(default=200, ge=0)

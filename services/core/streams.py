@@ -45,6 +45,19 @@ class Streams:
         """Hash the fetcher updates after each full pass (replay and every feed polled once)."""
         return f"{self.prefix}:fetcher"
 
+    def feed_state(self, feed: str) -> str:
+        """Hash of one feed's conditional-GET validators and health."""
+        return f"{self.prefix}:feed:{feed}"
+
+    @property
+    def seen_urls(self) -> str:
+        """Set of canonical article URLs already published (or given up on) by the fetcher."""
+        return f"{self.prefix}:seen"
+
+    def fetch_attempts(self, url: str) -> str:
+        """Counter of failed download attempts of one canonical article URL."""
+        return f"{self.prefix}:attempts:{url}"
+
     def key(self, name: str) -> str:
         """Resolve a short stream name (raw, parsed, ...) or pass a full key through."""
         return f"{self.prefix}:{name}" if name in STREAM_KINDS else name

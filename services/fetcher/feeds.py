@@ -46,3 +46,39 @@ def load_feeds(path: Path) -> list[Feed]:
     except FileNotFoundError:
         return []
     return parse_feeds(text)
+
+
+class FeedsWatcher:
+    """The feeds file, re-read when it changes; a broken edit keeps the last good feeds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.feeds: list[Feed] = []
+        self.error: str | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    def _current_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def refresh(self) -> bool:
+        """Re-read the file if it changed; True when the feeds in force changed."""
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        try:
+            feeds = load_feeds(self.path)
+        except ConfigError as exc:
+            self.error = str(exc)
+            logger.error("feeds file rejected path=%s reason=%s", self.path, exc)
+            return False
+        self.error = None
+        changed = feeds != self.feeds
+        self.feeds = feeds
+        if changed:
+            logger.info("feeds loaded path=%s feeds=%d", self.path, len(feeds))
+        return changed
