@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -36,11 +37,17 @@ class RobotsCache:
         self._agent = user_agent
         self._ttl = ttl
         self._cache: dict[str, _Entry] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def _rules(self, site: str) -> Protego | None:
-        entry = self._cache.get(site)
-        if entry is not None and entry.expires > time.monotonic():
-            return entry.rules
+        # One fetch per site even when many of its articles arrive at once.
+        async with self._locks.setdefault(site, asyncio.Lock()):
+            entry = self._cache.get(site)
+            if entry is not None and entry.expires > time.monotonic():
+                return entry.rules
+            return await self._fetch(site)
+
+    async def _fetch(self, site: str) -> Protego | None:
         rules: Protego | None
         ttl = self._ttl
         try:
