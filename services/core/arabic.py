@@ -6,9 +6,12 @@ import hashlib
 import re
 import unicodedata
 
-# Zero-width and bidi controls, soft hyphen, BOM: invisible in print, noise in a corpus.
+# Zero-width and bidi controls, soft hyphen, BOM: invisible in print, noise in a corpus. So are
+# the C0/C1 control characters that are not whitespace (those become spaces below), which
+# pages converted from legacy charsets still carry.
 _INVISIBLE = re.compile(
-    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]"
 )
 # Unicode spaces other than the newline that separates paragraphs.
 _SPACES = re.compile(r"[^\S\n]+")
@@ -47,6 +50,11 @@ def clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = (clean_line(line) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+def strip_marks(text: str) -> str:
+    """The text without Arabic diacritics and tatweel, letters otherwise untouched."""
+    return _DIACRITICS.sub("", text)
 
 
 def dedup_key(text: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from services.core.arabic import arabic_ratio, clean_text, content_hash, word_count
 from services.core.errors import ExtractionError, UndecodableBodyError
 from services.core.messages import CorpusRecord, RawDocument, Rejection
+from services.parser.cleanup import clean_extracted
 from services.parser.extract import Extracted
 from services.parser.furniture import FurnitureList
 from services.parser.language import detect_language
@@ -48,8 +49,7 @@ class DocumentParser:
         found = await self._extractor(raw.body, raw.url)
         if found is None:
             raise ExtractionError("no main text found in the page")
-        lines = clean_text(found.text).split("\n")
-        found.text = "\n".join(self._furniture.strip(lines))
+        found.text = clean_extracted(found.text, found.title or raw.entry.title, self._furniture)
         return found
 
     async def parse(self, raw: RawDocument) -> CorpusRecord | Rejection:

@@ -70,3 +70,26 @@ async def test_raw_documents_routed_to_parsed_rejected_and_dead(
     )
     assert "body" in dead["error"]
     assert (await client.xpending(streams.raw, PARSER_GROUP))["pending"] == 0
+
+
+async def test_oversized_page_is_dead_lettered_with_its_reason(
+    client: Redis, settings: Settings, streams: Streams
+) -> None:
+    small = settings.model_copy(update={"parser_max_html_bytes": 4096})
+    page = article_page("عنوان", ["خبر طويل جدا " * 400])
+    document = RawDocument(id="big", url="https://example.com/big", source="site", body=page)
+    async with running(build_app(small)):
+        async with make_broker(small) as broker:
+            await broker.publish(document, stream=streams.raw)
+
+        async def dead_lettered() -> bool:
+            return bool(await client.xlen(streams.dead))
+
+        await eventually(dead_lettered)
+
+    (dead,) = await stream_payloads(client, streams.dead)
+    assert dead["payload"]["id"] == "big"
+    assert dead["error"].startswith("DocumentTooLargeError:")
+    assert "limit is 4096" in dead["error"]
+    assert await client.xlen(streams.parsed) == 0
+    assert (await client.xpending(streams.raw, PARSER_GROUP))["pending"] == 0

@@ -6,10 +6,10 @@ from services.core.arabic import content_hash
 from services.core.errors import ExtractionError, UndecodableBodyError
 from services.core.messages import CorpusRecord, FeedEntry, RawDocument, Rejection
 from services.parser.document import DocumentParser, ParserPolicy
-from services.parser.extract import Extracted
+from services.parser.extract import Extracted, extract_html
 from services.parser.furniture import default_furniture
 from tests.conftest import seed_article
-from tests.parser.conftest import PERSIAN
+from tests.parser.conftest import PERSIAN, URDU, article_page, furnished_page
 
 POLICY = ParserPolicy(languages=frozenset({"ar"}), min_text_chars=200)
 
@@ -99,3 +99,86 @@ async def test_empty_body_is_a_permanent_error() -> None:
 async def test_page_without_text_is_an_extraction_error() -> None:
     with pytest.raises(ExtractionError):
         await make_parser(None).parse(raw("<html></html>", "text/html"))
+
+
+def html_parser(policy: ParserPolicy = POLICY) -> DocumentParser:
+    """The service's HTML path, with the extractor run in-process."""
+
+    async def extractor(html: str, url: str | None) -> Extracted | None:
+        return extract_html(html, url)
+
+    return DocumentParser(extractor, default_furniture(), policy)
+
+
+async def test_html_page_gives_the_article_without_boilerplate(seed_paths: list[Path]) -> None:
+    title, text = seed_article(seed_paths[1])
+    page = furnished_page(title, text.split("\n"), date="2020-11-21T10:00:00+03:00")
+    record = await html_parser().parse(raw(page, "text/html; charset=utf-8"))
+    assert isinstance(record, CorpusRecord)
+    assert (record.title, record.text, record.language) == (title, text, "ar")
+    assert record.date == "2020-11-21"
+
+
+@pytest.mark.parametrize(("text", "language"), [(PERSIAN, "fa"), (URDU, "ur")])
+async def test_arabic_script_pages_in_other_languages_are_rejected(
+    text: str, language: str
+) -> None:
+    page = article_page("عنوان", [text, text])
+    rejection = await html_parser().parse(raw(page, "text/html"))
+    assert isinstance(rejection, Rejection)
+    assert (rejection.reason, rejection.language) == ("language", language)
+    assert rejection.text_chars > 0
+
+
+async def test_english_page_is_rejected() -> None:
+    paragraph = (
+        "The foreign ministers met in Doha on Saturday to discuss military cooperation "
+        "between the two countries and signed several agreements on training and supplies."
+    )
+    rejection = await html_parser().parse(raw(article_page("Title", [paragraph] * 3), "text/html"))
+    assert isinstance(rejection, Rejection)
+    assert (rejection.reason, rejection.language) == ("language", "en")
+
+
+async def test_arabic_article_with_latin_names_and_credits_is_arabic(
+    seed_paths: list[Path],
+) -> None:
+    title, text = seed_article(seed_paths[1])
+    text = f"{text}\nBrussels (Reuters) - NATO, Qatar, Doha"
+    record = await make_parser(Extracted(text=text, title=title)).parse(raw("<p/>", "text/html"))
+    assert isinstance(record, CorpusRecord)
+    assert record.language == "ar"
+
+
+async def test_languages_come_from_the_policy() -> None:
+    policy = ParserPolicy(languages=frozenset({"ar", "fa"}), min_text_chars=200)
+    record = await html_parser(policy).parse(
+        raw(article_page("عنوان", [PERSIAN, PERSIAN]), "text/html")
+    )
+    assert isinstance(record, CorpusRecord)
+    assert record.language == "fa"
+
+
+async def test_feed_date_and_summary_fill_what_the_page_lacks(seed_paths: list[Path]) -> None:
+    title, text = seed_article(seed_paths[0])
+    # No date in the page but its copyright year, which is not taken for a date.
+    page = article_page(title, text.split("\n")).replace(
+        "</footer>", "<p>© 2019 جريدة الأخبار</p></footer>"
+    )
+    entry = FeedEntry(published="2020-11-21T08:00:00+00:00", summary="ملخص الخلاصة")
+    record = await html_parser().parse(raw(page, "text/html", entry=entry))
+    assert isinstance(record, CorpusRecord)
+    assert record.date == "2020-11-21T08:00:00+00:00"
+    assert record.description == "ملخص الخلاصة"
+    assert record.title == title
+
+
+async def test_feed_title_is_dropped_from_the_top_of_the_text(seed_paths: list[Path]) -> None:
+    _, text = seed_article(seed_paths[0])
+    parser = make_parser(Extracted(text=f"عنوان من الخلاصة\n{text}"))
+    record = await parser.parse(
+        raw("<html>…</html>", "text/html", entry=FeedEntry(title="عنوان من الخلاصة"))
+    )
+    assert isinstance(record, CorpusRecord)
+    assert record.title == "عنوان من الخلاصة"
+    assert record.text == text
