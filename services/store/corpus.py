@@ -17,21 +17,71 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+SUFFIX = ".jsonl"
+
+
+def writer_name(writer: str) -> str:
+    """The writer's name as it appears in file names."""
+    return _UNSAFE.sub("-", writer).strip("-") or "store"
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    return sorted(corpus_dir.glob("**/*.jsonl"))
+    return sorted(corpus_dir.glob(f"**/*{SUFFIX}"))
+
+
+def writer_files(directory: Path, writer: str, suffix: str = SUFFIX) -> list[Path]:
+    """One writer's files in `directory`, oldest first."""
+    pattern = re.compile(rf"^{re.escape(writer)}-(\d+){re.escape(suffix)}$")
+    return sorted(p for p in directory.glob(f"{writer}-*{suffix}") if pattern.match(p.name))
+
+
+def file_writer(path: Path) -> str | None:
+    """The writer a corpus file belongs to, from its `<writer>-<seq>.jsonl` name."""
+    match = re.match(rf"^(.+)-\d+{re.escape(SUFFIX)}$", path.name)
+    return match.group(1) if match else None
+
+
+def iter_file(path: Path, start: int = 0) -> Iterator[dict[str, Any]]:
+    """The whole records of one file from byte `start`; a trailing partial line is skipped."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        for line in handle:
+            if not line.endswith(b"\n"):
+                break
+            if line.strip():
+                yield json.loads(line)
 
 
 def iter_records(corpus_dir: Path) -> Iterator[dict[str, Any]]:
     """Every whole record in the corpus; a trailing partial line is skipped."""
     for path in corpus_files(corpus_dir):
-        with path.open("rb") as handle:
-            for line in handle:
-                if not line.endswith(b"\n"):
-                    break
-                if line.strip():
-                    yield json.loads(line)
+        yield from iter_file(path)
+
+
+def iter_after(
+    corpus_dir: Path, writer: str, checkpoint: tuple[str, int] | None
+) -> Iterator[dict[str, Any]]:
+    """A writer's records written after `checkpoint` (file name, offset); all without one."""
+    for path in writer_files(corpus_dir, writer):
+        if checkpoint is None or path.name > checkpoint[0]:
+            yield from iter_file(path)
+        elif path.name == checkpoint[0]:
+            yield from iter_file(path, checkpoint[1])
+
+
+def end_position(corpus_dir: Path, writer: str) -> tuple[str, int] | None:
+    """Where the writer's corpus ends now: its latest file and that file's size."""
+    files = writer_files(corpus_dir, writer)
+    return (files[-1].name, files[-1].stat().st_size) if files else None
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a file's creation durable: fsync of the file alone does not cover its name."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def repair_partial_line(path: Path) -> int:
@@ -64,23 +114,23 @@ def repair_partial_line(path: Path) -> int:
 
 
 class CorpusWriter:
-    """Appends batches of records to `<dir>/<writer>-<seq>.jsonl`, rotating by size."""
+    """Appends batches of lines to `<dir>/<writer>-<seq><suffix>`, rotating by size."""
 
-    def __init__(self, corpus_dir: Path, writer: str, rotate_bytes: int) -> None:
+    def __init__(
+        self, corpus_dir: Path, writer: str, rotate_bytes: int, suffix: str = SUFFIX
+    ) -> None:
         self.corpus_dir = corpus_dir
-        self.writer = _UNSAFE.sub("-", writer).strip("-") or "store"
+        self.writer = writer_name(writer)
         self.rotate_bytes = rotate_bytes
+        self.suffix = suffix
         corpus_dir.mkdir(parents=True, exist_ok=True)
         self._path = self._latest_file() or self._file(1)
 
     def _own_files(self) -> list[Path]:
-        pattern = re.compile(rf"^{re.escape(self.writer)}-(\d+)\.jsonl$")
-        return sorted(
-            p for p in self.corpus_dir.glob(f"{self.writer}-*.jsonl") if pattern.match(p.name)
-        )
+        return writer_files(self.corpus_dir, self.writer, self.suffix)
 
     def _file(self, seq: int) -> Path:
-        return self.corpus_dir / f"{self.writer}-{seq:05d}.jsonl"
+        return self.corpus_dir / f"{self.writer}-{seq:05d}{self.suffix}"
 
     def _latest_file(self) -> Path | None:
         own = self._own_files()
@@ -96,16 +146,19 @@ class CorpusWriter:
 
     def _rotate_if_full(self) -> None:
         if self._path.exists() and self._path.stat().st_size >= self.rotate_bytes:
-            seq = int(self._path.stem.rsplit("-", 1)[1]) + 1
+            seq = int(self._path.name.removesuffix(self.suffix).rsplit("-", 1)[1]) + 1
             self._path = self._file(seq)
             logger.info("corpus rotated path=%s", self._path)
 
-    def append(self, lines: list[str]) -> None:
-        """Write whole lines and fsync them; returns only once they are durable."""
-        if not lines:
-            return
+    def append(self, lines: list[str]) -> tuple[str, int]:
+        """Write whole lines and fsync them; returns once they are durable, with the file's
+        name and size after them (the writer's position)."""
         self._rotate_if_full()
+        if not lines:
+            size = self._path.stat().st_size if self._path.exists() else 0
+            return self._path.name, size
         data = "".join(line + "\n" for line in lines).encode("utf-8")
+        created = not self._path.exists()
         fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             view = memoryview(data)
@@ -113,5 +166,9 @@ class CorpusWriter:
                 written = os.write(fd, view)
                 view = view[written:]
             os.fsync(fd)
+            end = os.lseek(fd, 0, os.SEEK_END)
         finally:
             os.close(fd)
+        if created:
+            fsync_directory(self.corpus_dir)
+        return self._path.name, end

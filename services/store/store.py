@@ -1,97 +1,157 @@
-"""The store's work: drop duplicates, append the rest to the corpus, then index them."""
+"""The store's work: reserve each batch in the shared index, write the new records, settle.
+
+Per batch: (1) one Lua call checks every record against the index (exact URL, exact text,
+near-duplicate text) and reserves the keys of the new ones; (2) the new records are appended
+to this writer's corpus file and fsynced, the duplicates to its duplicates log; (3) one
+transaction acknowledges the messages, drops the reservations and moves the checkpoint.
+A crash anywhere leaves reservations that the writer's next start settles or releases
+against its corpus (`services/store/reconcile.py`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from redis.asyncio import Redis
 
-from services.core.arabic import content_hash
 from services.core.messages import CorpusRecord, utcnow
+from services.core.settings import Settings
 from services.core.streams import Streams
-from services.store.corpus import CorpusWriter, iter_records
-from services.store.dedup import Duplicate, ExactIndex, IndexKeys
+from services.store.corpus import CorpusWriter, iter_after
+from services.store.dedup import Duplicate, KeyMaker
+from services.store.duplicates import duplicate_line, duplicate_log
+from services.store.index import DedupIndex, Reservation, Verdict, Window
+from services.store.minhash import MinHasher, MinHashParams
+from services.store.reconcile import ReconcileReport, reconcile
 
 logger = logging.getLogger(__name__)
-
-# Records indexed per round trip when rebuilding the index from the corpus.
-_REINDEX_CHUNK = 5000
 
 
 @dataclass
 class BatchResult:
     stored: list[CorpusRecord] = field(default_factory=list)
     duplicates: list[tuple[CorpusRecord, Duplicate]] = field(default_factory=list)
+    # Redelivered records that a writer which died before settling had already written.
+    already_stored: list[CorpusRecord] = field(default_factory=list)
 
 
-def record_keys(record: CorpusRecord) -> IndexKeys:
-    return IndexKeys.of(record.url, record.content_hash or content_hash(record.text))
-
-
-async def reindex(index: ExactIndex, corpus_dir: Path) -> int:
-    """Add every record of the corpus to the index; returns the number of records read."""
-    total = 0
-    chunk: list[tuple[IndexKeys, str]] = []
-    for row in iter_records(corpus_dir):
-        text_hash = row.get("content_hash") or content_hash(row.get("text", ""))
-        chunk.append((IndexKeys.of(row["url"], text_hash), row["id"]))
-        if len(chunk) >= _REINDEX_CHUNK:
-            total += await index.add(chunk)
-            chunk = []
-    total += await index.add(chunk)
-    return total
+def build_index(client: Redis, streams: Streams, settings: Settings) -> DedupIndex:
+    return DedupIndex(
+        client,
+        streams,
+        MinHashParams.from_settings(settings),
+        Window.of(settings.near_dup_window_days),
+        settings.index_buckets,
+        settings.near_dup_threshold,
+    )
 
 
 class CorpusStore:
-    """Writes batches exactly once: durable in the corpus before indexed, indexed before acked."""
+    """Writes batches exactly once across replicas: reserved, then durable, then settled."""
 
-    def __init__(self, client: Redis, streams: Streams, writer: CorpusWriter) -> None:
-        self._client = client
-        self._streams = streams
+    def __init__(
+        self,
+        client: Redis,
+        streams: Streams,
+        writer: CorpusWriter,
+        settings: Settings | None = None,
+    ) -> None:
+        settings = settings or Settings(redis_url=None)
         self._writer = writer
-        self.index = ExactIndex(client, streams)
+        self._duplicates = duplicate_log(writer.corpus_dir, writer.writer, writer.rotate_bytes)
+        self.index = build_index(client, streams, settings)
+        self.keymaker = KeyMaker(MinHasher(self.index.params))
 
-    async def start(self) -> None:
-        """Repair a crash-cut last line, then make the index agree with the corpus."""
+    @property
+    def writer(self) -> str:
+        return self._writer.writer
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self._writer.corpus_dir
+
+    async def start(self) -> ReconcileReport:
+        """Repair crash-cut last lines, then make the index agree with the corpus."""
         self._writer.repair()
-        count = await reindex(self.index, self._writer.corpus_dir)
-        logger.info("index reconciled records=%d corpus=%s", count, self._writer.corpus_dir)
+        self._duplicates.repair()
+        return await reconcile(self.index, self.keymaker, self.corpus_dir, self.writer)
 
-    async def write_batch(self, records: list[CorpusRecord]) -> BatchResult:
+    async def write_batch(
+        self, records: Sequence[CorpusRecord], message_ids: Sequence[str] | None = None
+    ) -> BatchResult:
+        """Store a batch; `message_ids` (stream entry ids) are acknowledged with it."""
+        if not records:
+            return BatchResult()
+        ids = list(message_ids) if message_ids is not None else [""] * len(records)
+        now = utcnow()
+        keys = [self.keymaker.keys(r.id, r.url, r.text, r.content_hash) for r in records]
+        verdicts = await self.index.reserve(list(zip(keys, ids, strict=True)), self.writer, now)
+        written_elsewhere = await self._written_elsewhere(records, verdicts)
         result = BatchResult()
-        keys = [record_keys(r) for r in records]
-        found = await self.index.find(keys)
-        in_batch: dict[str, str] = {}
-        fresh: list[tuple[CorpusRecord, IndexKeys]] = []
-        for record, key, dup in zip(records, keys, found, strict=True):
-            if dup is None:
-                first = in_batch.get(key.url) or in_batch.get(key.content_hash)
-                dup = Duplicate("in_batch", first) if first else None
-            if dup is not None:
-                result.duplicates.append((record, dup))
-                logger.info(
-                    "duplicate url=%s source=%s reason=%s of=%s",
-                    record.url,
-                    record.source,
-                    dup.reason,
-                    dup.of_id,
-                )
+        reservations: list[Reservation] = []
+        for record, message_id, verdict in zip(records, ids, verdicts, strict=True):
+            if verdict.duplicate is not None:
+                result.duplicates.append((record, verdict.duplicate))
                 continue
-            in_batch[key.url] = in_batch[key.content_hash] = record.id
-            record.stored_at = utcnow()
-            fresh.append((record, key))
-            result.stored.append(record)
-        await asyncio.to_thread(self._writer.append, [r.model_dump_json() for r, _ in fresh])
-        await self.index.add((key, r.id) for r, key in fresh)
-        await self._count(stored=len(result.stored), duplicates=len(result.duplicates))
+            reservations.append(Reservation(record.id, message_id))
+            if record.id in written_elsewhere:
+                result.already_stored.append(record)
+            else:
+                record.stored_at = now
+                result.stored.append(record)
+        position = await asyncio.to_thread(
+            self._writer.append, [r.model_dump_json() for r in result.stored]
+        )
+        if result.duplicates:
+            lines = [duplicate_line(r, d, now) for r, d in result.duplicates]
+            await asyncio.to_thread(self._duplicates.append, lines)
+        near = sum(1 for _, d in result.duplicates if d.reason == "near")
+        counters = {
+            "stored": len(result.stored),
+            "duplicates": len(result.duplicates),
+            "near_duplicates": near,
+        }
+        await self.index.commit(reservations, ids, self.writer, position, counters)
+        for record, dup in result.duplicates:
+            logger.info(
+                "duplicate url=%s source=%s reason=%s of=%s similarity=%.3f",
+                record.url,
+                record.source,
+                dup.reason,
+                dup.of_id,
+                dup.similarity,
+            )
         return result
 
-    async def _count(self, **amounts: int) -> None:
-        async with self._client.pipeline(transaction=False) as pipe:
-            for name, amount in amounts.items():
-                if amount:
-                    pipe.hincrby(self._streams.counters, name, amount)
-            await pipe.execute()
+    async def _written_elsewhere(
+        self, records: Sequence[CorpusRecord], verdicts: list[Verdict]
+    ) -> set[str]:
+        """Ids of redelivered records whose earlier writer wrote them before dying unsettled.
+
+        A message claimed from a dead consumer finds the reservation its first delivery made;
+        that writer's records past its checkpoint tell whether the write happened.
+        """
+        wanted: dict[str, set[str]] = {}
+        for record, verdict in zip(records, verdicts, strict=True):
+            if verdict.status == "takeover" and verdict.previous_writer:
+                wanted.setdefault(verdict.previous_writer, set()).add(record.id)
+        if not wanted:
+            return set()
+        checkpoints = await self.index.checkpoints()
+
+        def scan() -> set[str]:
+            found: set[str] = set()
+            for other, record_ids in wanted.items():
+                for row in iter_after(self.corpus_dir, other, checkpoints.get(other)):
+                    if row.get("id") in record_ids:
+                        found.add(str(row["id"]))
+            return found
+
+        found = await asyncio.to_thread(scan)
+        taken = sum(len(v) for v in wanted.values())
+        logger.warning("reservations taken over count=%d already_written=%d", taken, len(found))
+        return found

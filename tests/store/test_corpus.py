@@ -1,6 +1,9 @@
 import json
 from pathlib import Path
 
+import pytest
+
+from services.store import corpus
 from services.store.corpus import CorpusWriter, corpus_files, iter_records, repair_partial_line
 
 
@@ -58,3 +61,18 @@ def test_repair_of_a_file_with_only_a_partial_line(tmp_path: Path) -> None:
     path.write_bytes(b'{"id": "a"')
     assert repair_partial_line(path) == len(b'{"id": "a"')
     assert path.read_bytes() == b""
+
+
+def test_a_new_file_makes_its_directory_durable_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr(corpus, "fsync_directory", synced.append)
+    writer = CorpusWriter(tmp_path, "w1", rotate_bytes=1024)
+    position = writer.append(lines("a"))
+    assert position == ("w1-00001.jsonl", writer.path.stat().st_size)
+    writer.append(lines("b"))
+    assert synced == [tmp_path]  # the file existed the second time
+    while writer.path.name == "w1-00001.jsonl":
+        writer.append(lines("c" * 100))
+    assert synced == [tmp_path, tmp_path]  # and once more for the rotated file

@@ -4,32 +4,20 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from services.core.arabic import content_hash
-from services.core.messages import CorpusRecord, utcnow
+from services.core.settings import Settings
 from services.core.streams import Streams
 from services.store.corpus import CorpusWriter, iter_records
+from services.store.duplicates import iter_duplicates
 from services.store.store import CorpusStore
+from tests.store.factory import record
 
 STORY = "وقعت دولة قطر اليوم اتفاقاً مع حلف شمال الأطلسي لافتتاح مكاتب بعثة في بروكسل."
 OTHER = "اجتمع رئيس الأركان القطري مع الملحق العسكري التركي لبحث التعاون العسكري."
 
 
-def record(rid: str, url: str, text: str) -> CorpusRecord:
-    return CorpusRecord(
-        id=rid,
-        url=url,
-        source="test",
-        title="عنوان",
-        text=text,
-        date=None,
-        language="ar",
-        fetched_at=utcnow(),
-        content_hash=content_hash(text),
-    )
-
-
-def make_store(client: Redis, streams: Streams, corpus: Path) -> CorpusStore:
-    return CorpusStore(client, streams, CorpusWriter(corpus, "test", rotate_bytes=1 << 20))
+def make_store(client: Redis, streams: Streams, corpus: Path, writer: str = "test") -> CorpusStore:
+    settings = Settings(redis_url=None, stream_prefix=streams.prefix)
+    return CorpusStore(client, streams, CorpusWriter(corpus, writer, 1 << 20), settings)
 
 
 async def test_exact_duplicates_dropped_by_url_and_by_text(
@@ -50,12 +38,14 @@ async def test_exact_duplicates_dropped_by_url_and_by_text(
     )
     assert [r.id for r in second.stored] == ["d"]
     assert [(r.id, d.reason, d.of_id) for r, d in second.duplicates] == [
-        ("b", "url", "a"),
-        ("c", "content_hash", "a"),
-        ("e", "in_batch", "d"),
+        ("b", "exact-url", "a"),
+        ("c", "exact-hash", "a"),
+        ("e", "exact-hash", "d"),
     ]
     assert [r["id"] for r in iter_records(tmp_path)] == ["a", "d"]
     assert await client.hgetall(streams.counters) == {"stored": "2", "duplicates": "3"}
+    logged = [(d["id"], d["reason"], d["duplicate_of"]) for d in iter_duplicates(tmp_path)]
+    assert logged == [("b", "exact-url", "a"), ("c", "exact-hash", "a"), ("e", "exact-hash", "d")]
 
 
 async def test_index_rebuilt_from_corpus_at_start(
@@ -65,23 +55,36 @@ async def test_index_rebuilt_from_corpus_at_start(
     await store.start()
     await store.write_batch([record("a", "https://x.com/1", STORY)])
     # The index is lost (say, a server without persistence); the corpus is the truth.
-    await store.index.clear()
+    assert await store.index.clear() > 0
     restarted = make_store(client, streams, tmp_path)
-    await restarted.start()
-    again = await restarted.write_batch([record("a", "https://x.com/1", STORY)])
+    report = await restarted.start()
+    assert (report.rebuilt, report.indexed) == (True, 1)
+    again = await restarted.write_batch([record("b", "https://x.com/1", OTHER)])
     assert again.stored == []
-    assert [d.reason for _, d in again.duplicates] == ["url"]
+    assert [d.reason for _, d in again.duplicates] == ["exact-url"]
 
 
-async def test_crash_between_corpus_and_index_never_duplicates(
+async def test_record_in_the_corpus_but_not_the_index_is_not_written_twice(
     client: Redis, streams: Streams, tmp_path: Path
 ) -> None:
-    # A record made durable by a store that died before indexing it and before the ack.
-    CorpusWriter(tmp_path, "test", rotate_bytes=1 << 20).append(
+    # A record made durable by a store whose index entries were then lost.
+    CorpusWriter(tmp_path, "test", 1 << 20).append(
         [record("a", "https://x.com/1", STORY).model_dump_json()]
     )
     store = make_store(client, streams, tmp_path)
     await store.start()
-    redelivered = await store.write_batch([record("a", "https://x.com/1", STORY)])
+    redelivered = await store.write_batch([record("a", "https://x.com/1", STORY)], ["1-1"])
     assert redelivered.stored == []
     assert [r["id"] for r in iter_records(tmp_path)] == ["a"]
+
+
+async def test_republished_document_with_the_same_id_is_a_duplicate(
+    client: Redis, streams: Streams, tmp_path: Path
+) -> None:
+    # Replaying a folder twice publishes the same ids again, as new messages.
+    store = make_store(client, streams, tmp_path)
+    await store.start()
+    await store.write_batch([record("a", "https://x.com/1", STORY)], ["1-1"])
+    again = await store.write_batch([record("a", "https://x.com/1", STORY)], ["2-1"])
+    assert again.stored == []
+    assert [(d.reason, d.of_id) for _, d in again.duplicates] == [("exact-url", "a")]

@@ -1,0 +1,120 @@
+"""Crash leftovers against a real server: reservations settled, released or taken over."""
+
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from services.core.errors import ConfigError
+from services.core.messages import utcnow
+from services.core.settings import Settings
+from services.core.streams import STORE_GROUP, Streams
+from services.store.corpus import CorpusWriter, iter_records
+from services.store.store import CorpusStore
+from tests.store.factory import record, seed_texts
+
+
+def make_store(
+    client: Redis, streams: Streams, corpus: Path, writer: str = "w1", **settings: object
+) -> CorpusStore:
+    config = Settings(redis_url=None, stream_prefix=streams.prefix, **settings)
+    return CorpusStore(client, streams, CorpusWriter(corpus, writer, 1 << 20), config)
+
+
+async def pending_message(client: Redis, streams: Streams) -> str:
+    """A message of the parsed stream, read by a consumer and not acknowledged."""
+    await client.xgroup_create(streams.parsed, STORE_GROUP, id="0", mkstream=True)
+    message_id: str = await client.xadd(streams.parsed, {"__data__": "{}"})
+    await client.xreadgroup(STORE_GROUP, "dead-consumer", {streams.parsed: ">"})
+    return message_id
+
+
+async def crash_after_reserve(store: CorpusStore, text: str, message_id: str) -> None:
+    """What a store does for a batch before it dies: the keys reserved, nothing written."""
+    keys = store.keymaker.keys("a", "https://x.com/a", text, None)
+    (verdict,) = await store.index.reserve([(keys, message_id)], store.writer, utcnow())
+    assert verdict.status == "new"
+
+
+async def test_reservation_never_written_is_released_at_restart(
+    client: Redis, streams: Streams, tmp_path: Path
+) -> None:
+    text, _ = seed_texts()
+    message_id = await pending_message(client, streams)
+    store = make_store(client, streams, tmp_path)
+    await store.start()
+    await crash_after_reserve(store, text, message_id)
+    restarted = make_store(client, streams, tmp_path)
+    report = await restarted.start()
+    assert (report.settled, report.released) == (0, 1)
+    # Released keys block nothing: the redelivery stores the record, once.
+    again = await restarted.write_batch([record("a", "https://x.com/a", text)], [message_id])
+    assert [r.id for r in again.stored] == ["a"]
+    assert [r["id"] for r in iter_records(tmp_path)] == ["a"]
+    assert (await client.xpending(streams.parsed, STORE_GROUP))["pending"] == 0
+
+
+async def test_record_written_before_the_crash_is_settled_and_its_message_acknowledged(
+    client: Redis, streams: Streams, tmp_path: Path
+) -> None:
+    text, _ = seed_texts()
+    message_id = await pending_message(client, streams)
+    store = make_store(client, streams, tmp_path)
+    await store.start()
+    await crash_after_reserve(store, text, message_id)
+    CorpusWriter(tmp_path, "w1", 1 << 20).append(
+        [record("a", "https://x.com/a", text).model_dump_json()]
+    )
+    restarted = make_store(client, streams, tmp_path)
+    report = await restarted.start()
+    assert (report.settled, report.released) == (1, 0)
+    assert (await client.xpending(streams.parsed, STORE_GROUP))["pending"] == 0
+    assert await client.hlen(restarted.index.reserved_key) == 0
+    late = await restarted.write_batch([record("a", "https://x.com/a", text)], [message_id])
+    assert late.stored == []
+    assert [r["id"] for r in iter_records(tmp_path)] == ["a"]
+
+
+async def test_other_replica_takes_over_a_dead_writers_reservation(
+    client: Redis, streams: Streams, tmp_path: Path
+) -> None:
+    text, _ = seed_texts()
+    message_id = await pending_message(client, streams)
+    dead = make_store(client, streams, tmp_path, "w1")
+    await dead.start()
+    await crash_after_reserve(dead, text, message_id)
+    # The message is claimed by the other replica while w1 stays down.
+    other = make_store(client, streams, tmp_path, "w2")
+    await other.start()
+    result = await other.write_batch([record("a", "https://x.com/a", text)], [message_id])
+    assert [r.id for r in result.stored] == ["a"]
+    back = make_store(client, streams, tmp_path, "w1")
+    assert (await back.start()).released == 0  # the reservation is w2's now
+    assert [r["id"] for r in iter_records(tmp_path)] == ["a"]
+
+
+async def test_takeover_finds_what_the_dead_writer_had_written(
+    client: Redis, streams: Streams, tmp_path: Path
+) -> None:
+    text, _ = seed_texts()
+    message_id = await pending_message(client, streams)
+    dead = make_store(client, streams, tmp_path, "w1")
+    await dead.start()
+    await crash_after_reserve(dead, text, message_id)
+    CorpusWriter(tmp_path, "w1", 1 << 20).append(
+        [record("a", "https://x.com/a", text).model_dump_json()]
+    )
+    other = make_store(client, streams, tmp_path, "w2")
+    await other.start()
+    result = await other.write_batch([record("a", "https://x.com/a", text)], [message_id])
+    assert ([r.id for r in result.already_stored], result.stored) == (["a"], [])
+    assert [r["id"] for r in iter_records(tmp_path)] == ["a"]
+    assert (await client.xpending(streams.parsed, STORE_GROUP))["pending"] == 0
+
+
+async def test_index_built_with_other_parameters_is_refused(
+    client: Redis, streams: Streams, tmp_path: Path
+) -> None:
+    await make_store(client, streams, tmp_path).start()
+    with pytest.raises(ConfigError, match="akhbar reindex"):
+        await make_store(client, streams, tmp_path, shingle_size=4).start()
