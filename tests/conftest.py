@@ -51,6 +51,17 @@ def redis_url(valkey_server: ValkeyServer) -> str:
 
 
 @pytest.fixture
+def site() -> Iterator[LocalSite]:
+    """A local HTTP site whose routes the test fills in."""
+    local = LocalSite()
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture
 def prefix() -> str:
     """A stream prefix of this test's own, so tests sharing the server never see each other."""
     return f"test-{uuid.uuid4().hex[:10]}"
@@ -80,3 +91,6 @@ async def client(redis_url: str) -> AsyncIterator[Redis]:
         yield connection
     finally:
         await connection.aclose()
+
+
+from tests.localsite import LocalSite  # noqa: E402 - localsite builds on the seed helpers above

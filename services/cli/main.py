@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from services.cli.common import CorpusOpt, FeedsOpt, PrefixOpt, RedisOpt, load_settings
 from services.cli.logs import configure_logging
 from services.core.errors import AkhbarError, ConfigError
-from services.core.settings import Settings
 
 app = typer.Typer(
     name="akhbar",
@@ -18,17 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-RedisOpt = Annotated[str | None, typer.Option("--redis-url", help="Overrides AKHBAR_REDIS_URL.")]
-CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Overrides AKHBAR_CORPUS_DIR.")]
-FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="Overrides AKHBAR_FEEDS_FILE.")]
-PrefixOpt = Annotated[str | None, typer.Option("--prefix", help="Overrides AKHBAR_STREAM_PREFIX.")]
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from env and `.env`, with the CLI flags that were given on top."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)
 
 
 def _fail(exc: AkhbarError) -> typer.Exit:
@@ -139,6 +128,54 @@ def replay_command(
     except AkhbarError as exc:
         raise _fail(exc) from exc
     typer.echo(f"published {count} documents to {settings.stream_prefix}:raw")
+
+
+@app.command()
+def reindex(corpus: CorpusOpt = None, redis_url: RedisOpt = None, prefix: PrefixOpt = None) -> None:
+    """Rebuild the dedup index (exact and near) from the corpus; stop the stores first."""
+    from services.cli.common import with_client
+    from services.store.reindex import reindex as rebuild_index
+
+    configure_logging()
+    settings = load_settings(corpus_dir=corpus, redis_url=redis_url, stream_prefix=prefix)
+    report = with_client(settings, lambda client: rebuild_index(client, settings))
+    typer.echo(
+        f"index rebuilt: {report.records} records from {settings.corpus_dir} "
+        f"({report.removed_keys} old keys removed)"
+    )
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Argument(help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="Output format: parquet.")] = "parquet",
+    corpus: CorpusOpt = None,
+) -> None:
+    """Write the whole corpus to one file (Parquet: list columns, UTC timestamps)."""
+    from services.store.export import export_corpus
+
+    configure_logging()
+    settings = load_settings(corpus_dir=corpus)
+    try:
+        count = export_corpus(settings.corpus_dir, out, fmt)
+    except AkhbarError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"exported {count} records from {settings.corpus_dir} to {out}")
+
+
+def _register_groups() -> None:
+    from services.cli.dead import app as dead_app
+    from services.cli.feeds import app as feeds_app
+    from services.cli.stats import stats
+    from services.cli.tail import tail
+
+    app.command()(tail)
+    app.command()(stats)
+    app.add_typer(feeds_app, name="feeds")
+    app.add_typer(dead_app, name="dead")
+
+
+_register_groups()
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.core.backpressure import Backpressure
 from services.core.broker import connect, ensure_groups, make_broker
 from services.core.messages import RawDocument
 from services.core.settings import Settings
@@ -18,9 +19,15 @@ async def replay_folders(settings: Settings, folders: list[Path]) -> int:
         await ensure_groups(client, streams)
     finally:
         await client.aclose()
-    async with make_broker(settings) as broker:
+    client = connect(settings)
+    backpressure = Backpressure(client, streams.raw, settings.raw_backlog_limit)
+    try:
+        async with make_broker(settings) as broker:
 
-        async def publish(document: RawDocument) -> None:
-            await broker.publish(document, stream=streams.raw)
+            async def publish(document: RawDocument) -> None:
+                await backpressure.wait()
+                await broker.publish(document, stream=streams.raw)
 
-        return await replay(folders, publish)
+            return await replay(folders, publish)
+    finally:
+        await client.aclose()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from services.cli.progress import Totals, fetcher_pass_since, pipeline_drained, totals
 from services.core.broker import connect, ensure_groups
@@ -27,8 +28,9 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 STOP_TIMEOUT = 20.0
-# A service that exits this many times within RESTART_WINDOW seconds is given up on.
-MAX_RESTARTS = 5
+# A service that exits this many times within RESTART_WINDOW seconds is given up on: a
+# crash loop (bad configuration, say) ends the run instead of spinning for ever.
+MAX_RESTARTS = 10
 RESTART_WINDOW = 60.0
 
 
@@ -138,7 +140,7 @@ async def _supervise(settings: Settings, options: UpOptions, redis_url: str) -> 
         while not stop.is_set():
             for service in services:
                 service.check()
-            if options.until_idle and await _idle(client, streams, started):
+            if options.until_idle and await _idle_or_unknown(client, streams, started):
                 run = await totals(client, streams) - before
                 documents = corpus_documents(settings.corpus_dir)
                 print(format_summary(run, documents, settings.corpus_dir, time.time() - started))
@@ -158,6 +160,15 @@ async def _supervise(settings: Settings, options: UpOptions, redis_url: str) -> 
         for service in services:
             service.wait(deadline)
         await client.aclose()
+
+
+async def _idle_or_unknown(client: Redis, streams: Streams, started: float) -> bool:
+    """Idle as far as the server says; a server that cannot be reached is not idle."""
+    try:
+        return await _idle(client, streams, started)
+    except (RedisError, OSError) as exc:
+        logger.warning("broker unreachable while checking progress reason=%s", exc)
+        return False
 
 
 async def _idle(client: Redis, streams: Streams, started: float) -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from faststream.redis import RedisBroker
+from faststream.redis.prometheus import RedisPrometheusMiddleware
+from faststream.specification import AsyncAPI
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from services.core.errors import ConfigError
+from services.core.metrics import REGISTRY
 from services.core.settings import Settings
 from services.core.streams import Streams
 from services.core.wire import PlainJSONFormat
@@ -28,13 +32,34 @@ def redis_url(settings: Settings) -> str:
 def make_broker(settings: Settings) -> RedisBroker:
     # Per-message "Received"/"Processed" lines are debug detail, not events worth a log line.
     return RedisBroker(
-        redis_url(settings), message_format=PlainJSONFormat, logger=logger, log_level=logging.DEBUG
+        redis_url(settings),
+        message_format=PlainJSONFormat,
+        logger=logger,
+        log_level=logging.DEBUG,
+        # On SIGTERM, in-flight handlers get this long to finish; what does not finish stays
+        # pending and is claimed by another consumer.
+        graceful_timeout=settings.shutdown_timeout,
+        middlewares=[RedisPrometheusMiddleware(registry=REGISTRY, app_name="akhbar")],
     )
 
 
 def connect(settings: Settings) -> Redis:
     """A plain client for the bookkeeping FastStream does not do (groups, counters, index)."""
     return Redis.from_url(redis_url(settings), decode_responses=True)
+
+
+async def wait_for_broker(client: Redis, max_delay: float = 10.0) -> None:
+    """Return once the server answers PING, retrying with backoff; a service started while
+    the broker is down waits for it instead of exiting."""
+    delay = 0.5
+    while True:
+        try:
+            await client.ping()
+            return
+        except (RedisError, OSError) as exc:
+            logger.warning("broker unreachable retry_in=%.1fs reason=%s", delay, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
 
 
 async def ensure_groups(client: Redis, streams: Streams) -> None:
@@ -46,3 +71,8 @@ async def ensure_groups(client: Redis, streams: Streams) -> None:
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+
+
+def specification(service: str, description: str) -> AsyncAPI:
+    """AsyncAPI metadata for one service (`faststream docs gen --factory ...:build_app`)."""
+    return AsyncAPI(title=f"akhbar {service}", version="0.1.0", description=description)

@@ -27,7 +27,24 @@ class Settings(BaseSettings):
         description="Where `akhbar up` keeps the embedded server's data between runs.",
     )
     allow_private_networks: bool = False
-    max_deliveries: int = Field(default=5, ge=1)
+    max_deliveries: int = Field(
+        default=5, ge=1, description="Attempts at a message before it goes to the dead stream."
+    )
+    claim_idle_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A message pending this long with its consumer is claimed by another; "
+        "keep it well above the slowest batch (parser_batch x parser_extract_timeout).",
+    )
+    maintenance_seconds: float = Field(default=30.0, gt=0, description="Trim/cleanup period.")
+    stream_emergency_maxlen: int = Field(default=2_000_000, ge=1000)
+    stale_consumer_seconds: float = Field(default=24 * 3600, gt=0)
+    raw_backlog_limit: int = Field(
+        default=10_000, ge=1, description="Producers pause while raw holds more unprocessed."
+    )
+    shutdown_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to finish in-flight messages on SIGTERM."
+    )
 
     user_agent: str = "akhbar/0.1 (+https://github.com/akhbar-corpus/akhbar; news corpus builder)"
     fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds for one whole GET.")
@@ -57,6 +74,28 @@ class Settings(BaseSettings):
         default=None, description="Name of this store's corpus files; the host name if unset."
     )
     corpus_rotate_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    near_dup_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity of word shingles at which a text is a near dup.",
+    )
+    shingle_size: int = Field(default=3, ge=1, le=8, description="Words per shingle.")
+    minhash_perm: int = Field(
+        default=128, ge=16, le=128, multiple_of=2, description="MinHash permutations."
+    )
+    minhash_bands: int = Field(default=8, ge=1, description="LSH bands indexed per document.")
+    minhash_rows: int = Field(default=1, ge=1, description="MinHash values per LSH band.")
+    near_dup_window_days: int = Field(
+        default=30, ge=1, description="Days a stored text stays in the near-duplicate index."
+    )
+    index_buckets: int = Field(
+        default=8192, ge=1, le=65536, description="Redis hashes each dedup index is spread over."
+    )
+
+    metrics_port: int = Field(
+        default=-1, ge=-1, le=65535, description="Port for /metrics and /healthz; -1 disables."
+    )
 
     consumer_name: str | None = Field(
         default=None, description="Consumer name in its group; unique per process if unset."

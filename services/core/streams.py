@@ -70,6 +70,11 @@ class Streams:
         """Keys of the store's dedup index."""
         return f"{self.prefix}:index:{name}"
 
+    @property
+    def index_prefix(self) -> str:
+        """What every key of the store's dedup index starts with (`akhbar reindex` clears them)."""
+        return f"{self.prefix}:index"
+
 
 def consumer_name(role: str, configured: str | None = None) -> str:
     """A consumer name unique to this process, so two replicas never share pending entries."""

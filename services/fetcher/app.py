@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 from typing import Any
 
 from faststream import FastStream
+from redis.exceptions import RedisError
 
-from services.core.broker import connect, ensure_groups, make_broker
+from services.core.backpressure import Backpressure
+from services.core.broker import (
+    connect,
+    ensure_groups,
+    make_broker,
+    specification,
+    wait_for_broker,
+)
+from services.core.lifecycle import stop_task
 from services.core.messages import DeadLetter, RawDocument
+from services.core.metrics import DEAD, FETCHED, MetricsServer
 from services.core.settings import Settings
 from services.core.streams import Streams
 from services.fetcher.feeds import FeedsWatcher
@@ -44,8 +53,25 @@ def build_app(
     )
     tasks: list[asyncio.Task[None]] = []
 
+    backpressure = Backpressure(client, streams.raw, settings.raw_backlog_limit)
+    to_raw = broker.publisher(stream=streams.raw, schema=RawDocument, title="raw")
+    to_dead = broker.publisher(stream=streams.dead, schema=DeadLetter, title="dead")
+
     async def publish(document: RawDocument) -> None:
-        await broker.publish(document, stream=streams.raw)
+        # A broker outage is waited out here, so polls and replays resume where they were.
+        delay = 0.5
+        while True:
+            try:
+                await backpressure.wait()
+                await to_raw.publish(document)
+                FETCHED.labels(document.source).inc()
+                return
+            except (RedisError, OSError) as exc:
+                logger.warning(
+                    "publish failed url=%s retry_in=%.1fs reason=%s", document.url, delay, exc
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     async def dead_letter(url: str, error: str, attempts: int, payload: dict[str, Any]) -> None:
         letter = DeadLetter(
@@ -56,7 +82,8 @@ def build_app(
             deliveries=attempts,
             payload=payload,
         )
-        await broker.publish(letter, stream=streams.dead)
+        await to_dead.publish(letter)
+        DEAD.labels(FETCHER_STAGE).inc()
 
     poller = FeedPoller(
         http,
@@ -89,19 +116,39 @@ def build_app(
         await scheduler.run()
 
     async def setup() -> None:
+        await wait_for_broker(client)
         await ensure_groups(client, streams)
 
+    def finished(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # The loop must not die silently: exit, and let the supervisor restart us.
+            logger.critical("fetcher loop crashed reason=%s", exc, exc_info=exc)
+            application.exit()
+
+    metrics = MetricsServer(client, settings.metrics_port)
+
     async def start() -> None:
-        tasks.append(asyncio.create_task(run(), name="fetcher"))
+        await metrics.start()
+        task = asyncio.create_task(run(), name="fetcher")
+        task.add_done_callback(finished)
+        tasks.append(task)
 
     async def stop() -> None:
+        await metrics.stop()
         for task in tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         await http.aclose()
         await client.aclose()
 
-    return FastStream(
-        broker, logger=logger, on_startup=[setup], after_startup=[start], on_shutdown=[stop]
+    application = FastStream(
+        broker,
+        specification=specification(
+            "fetcher", "Polls news feeds and replays saved pages into raw documents."
+        ),
+        logger=logger,
+        on_startup=[setup],
+        after_startup=[start],
+        on_shutdown=[stop],
     )
+    return application

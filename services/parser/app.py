@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from faststream import FastStream
 from faststream.redis import StreamSub
 from faststream.redis.annotations import RedisStreamMessage
 
-from services.core.broker import connect, ensure_groups, make_broker
-from services.core.handling import PERMANENT, dead_letter, message_ids
-from services.core.messages import CorpusRecord, RawDocument
+from services.core.broker import (
+    connect,
+    ensure_groups,
+    make_broker,
+    specification,
+    wait_for_broker,
+)
+from services.core.delivery import Deliveries, guarded, message_ids
+from services.core.lifecycle import Lifecycle
+from services.core.messages import CorpusRecord, RawDocument, Rejection
+from services.core.metrics import EXTRACTION, PARSED, REJECTED
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, Streams, consumer_name
 from services.parser.document import DocumentParser, ParserPolicy
-from services.parser.extract import ExtractorPool
+from services.parser.extract import Extracted, ExtractorPool
 from services.parser.furniture import default_furniture
 
 logger = logging.getLogger(__name__)
@@ -25,45 +34,92 @@ def build_app(settings: Settings | None = None) -> FastStream:
     settings = settings or Settings()
     streams = Streams(settings.stream_prefix)
     broker = make_broker(settings)
-    pool = ExtractorPool(workers=1, tasks_per_worker=settings.parser_worker_tasks)
+    client = connect(settings)
+    pool = ExtractorPool(
+        workers=1,
+        tasks_per_worker=settings.parser_worker_tasks,
+        timeout=settings.parser_extract_timeout,
+        max_html_bytes=settings.parser_max_html_bytes,
+    )
+
+    async def extract(html: str, url: str | None) -> Extracted | None:
+        started = time.perf_counter()
+        try:
+            return await pool.extract(html, url)
+        finally:
+            EXTRACTION.observe(time.perf_counter() - started)
+
     parser = DocumentParser(
-        pool.extract,
+        extract,
         default_furniture(),
         ParserPolicy(frozenset(settings.languages), settings.min_text_chars),
     )
+    deliveries = Deliveries(client, streams, "parser", streams.raw, PARSER_GROUP)
+    name = consumer_name("parser", settings.consumer_name)
+    lifecycle = Lifecycle(client, streams, settings, inputs={streams.raw: [name, f"{name}-claim"]})
+
+    to_parsed = broker.publisher(stream=streams.parsed, schema=CorpusRecord, title="parsed")
+    to_rejected = broker.publisher(stream=streams.rejected, schema=Rejection, title="rejected")
+
+    async def parse(body: dict[str, Any]) -> None:
+        outcome = await parser.parse(RawDocument.model_validate(body))
+        if isinstance(outcome, CorpusRecord):
+            await to_parsed.publish(outcome)
+            PARSED.inc()
+        else:
+            await to_rejected.publish(outcome)
+            REJECTED.labels(outcome.reason).inc()
+
+    async def handle(body: dict[str, Any], message: RedisStreamMessage, claimed: bool) -> None:
+        (message_id,) = message_ids(message.raw_message)
+        await guarded(
+            deliveries,
+            message_id,
+            body,
+            lambda: parse(body),
+            claimed=claimed,
+            max_deliveries=settings.max_deliveries,
+        )
+
     reader = StreamSub(
+        streams.raw, group=PARSER_GROUP, consumer=name, max_records=settings.parser_batch
+    )
+    claimer = StreamSub(
         streams.raw,
         group=PARSER_GROUP,
-        consumer=consumer_name("parser", settings.consumer_name),
-        max_records=settings.parser_batch,
+        consumer=f"{name}-claim",
+        min_idle_time=int(settings.claim_idle_seconds * 1000),
+        polling_interval=1000,
     )
 
-    @broker.subscriber(stream=reader, title="parser")
+    @broker.subscriber(
+        stream=reader,
+        title="parser",
+        description="Raw documents (RawDocument JSON) to parse; dead letters go to <prefix>:dead.",
+    )
     async def on_raw(body: dict[str, Any], message: RedisStreamMessage) -> None:
-        try:
-            raw = RawDocument.model_validate(body)
-            outcome = await parser.parse(raw)
-        except PERMANENT as exc:
-            (message_id,) = message_ids(message.raw_message)
-            await dead_letter(
-                broker,
-                streams.dead,
-                stage="parser",
-                stream=streams.raw,
-                message_id=message_id,
-                error=exc,
-                deliveries=1,
-                payload=body,
-            )
-            return
-        target = streams.parsed if isinstance(outcome, CorpusRecord) else streams.rejected
-        await broker.publish(outcome, stream=target)
+        await handle(body, message, claimed=False)
+
+    @broker.subscriber(stream=claimer, title="parser-claim")
+    async def on_raw_claimed(body: dict[str, Any], message: RedisStreamMessage) -> None:
+        await handle(body, message, claimed=True)
 
     async def setup() -> None:
-        client = connect(settings)
-        try:
-            await ensure_groups(client, streams)
-        finally:
-            await client.aclose()
+        await wait_for_broker(client)
+        await ensure_groups(client, streams)
 
-    return FastStream(broker, logger=logger, on_startup=[setup], after_shutdown=[pool.close])
+    async def close() -> None:
+        pool.close()
+        await lifecycle.close()
+
+    return FastStream(
+        broker,
+        specification=specification(
+            "parser", "Extracts clean Arabic text and metadata from raw documents."
+        ),
+        logger=logger,
+        on_startup=[setup],
+        after_startup=[lifecycle.start],
+        on_shutdown=[lifecycle.stop],
+        after_shutdown=[close],
+    )

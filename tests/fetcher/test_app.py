@@ -5,8 +5,8 @@ from redis.asyncio import Redis
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, Streams
 from services.fetcher.app import build_app
-from tests.fetcher.conftest import LocalSite, Reply, feeds_toml, page_html, rss, seed_pages
 from tests.helpers import eventually, running, stream_payloads
+from tests.localsite import LocalSite, Reply, feeds_toml, page_html, rss, seed_pages
 
 
 async def test_feed_articles_flow_to_raw_and_health_is_kept(

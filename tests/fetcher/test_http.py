@@ -6,7 +6,7 @@ import pytest
 from services.core.errors import BlockedAddressError, RefusedFetchError
 from services.fetcher.http import HttpClient, retry_after_seconds
 from services.fetcher.netguard import check_url, is_public_address
-from tests.fetcher.conftest import LocalSite, Reply
+from tests.localsite import LocalSite, Reply
 
 
 @pytest.mark.parametrize(

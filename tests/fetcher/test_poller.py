@@ -19,7 +19,7 @@ from services.fetcher.politeness import HostLimiter
 from services.fetcher.poller import FeedPoller, Limits
 from services.fetcher.robots import RobotsCache
 from services.fetcher.state import FetcherState
-from tests.fetcher.conftest import LocalSite, Reply, page_html, rss, seed_pages
+from tests.localsite import LocalSite, Reply, page_html, rss, seed_pages
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 RSS = {"Content-Type": "application/rss+xml"}

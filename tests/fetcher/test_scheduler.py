@@ -8,8 +8,8 @@ from pathlib import Path
 from services.fetcher.feeds import Feed, FeedsWatcher
 from services.fetcher.poller import PollResult
 from services.fetcher.scheduler import FeedScheduler, next_delay
-from tests.fetcher.conftest import feeds_toml
 from tests.helpers import eventually
+from tests.localsite import feeds_toml
 
 OK = PollResult(ok=True, status="ok")
 

@@ -1,0 +1,170 @@
+"""End-to-end throughput against the bare-extraction ceiling, and memory of every process.
+
+Usage: python bench/bench_pipeline.py [--documents N] [--workdir DIR]
+
+1. Generates N distinct realistic pages (bench/corpus_gen.py).
+2. Ceiling: bare `trafilatura` (akhbar's `extract_html`, same options) in a process pool
+   with one worker per core, over every page: documents/s.
+3. `akhbar up --replay DIR --until-idle --parsers <cores>` with a fresh embedded server:
+   documents/s over the wall time of the run, peak RSS of every process (sampled from
+   /proc every 0.2 s, children included), and the parsers' RSS at the start and the end.
+4. Prints a Markdown report with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus_gen import generate  # noqa: E402
+from services.parser.extract import extract_html  # noqa: E402
+
+
+def _extract_file(path: str) -> int:
+    found = extract_html(Path(path).read_text(encoding="utf-8"), None)
+    return len(found.text) if found else 0
+
+
+def ceiling(pages: list[Path], workers: int) -> float:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_extract_file, [str(p) for p in pages[:workers]]))  # warm the workers
+        started = time.perf_counter()
+        list(pool.map(_extract_file, [str(p) for p in pages], chunksize=16))
+        return len(pages) / (time.perf_counter() - started)
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree(pid: int) -> dict[int, str]:
+    """Every descendant of pid with a role name taken from its command line."""
+    found: dict[int, str] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        found.setdefault(int(stat.parent.name), f"{ppid}|{cmdline}")
+    result: dict[int, str] = {}
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, info in found.items():
+            ppid, cmdline = info.split("|", 1)
+            if int(ppid) == parent and child not in result:
+                result[child] = role(cmdline)
+                frontier.append(child)
+    return result
+
+
+def role(cmdline: str) -> str:
+    for name in ("store", "parser", "fetcher"):
+        if f"services.cli.main {name}" in cmdline:
+            return name
+    if "valkey-server" in cmdline:
+        return "valkey"
+    if "forkserver" in cmdline or "multiprocessing" in cmdline:
+        return "parser-helper"
+    return "other"
+
+
+def run_pipeline(folder: Path, workdir: Path, parsers: int) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
+    env["AKHBAR_LOG_LEVEL"] = "WARNING"
+    command = [
+        str(Path(sys.executable).with_name("akhbar")),
+        "up",
+        "--replay",
+        str(folder),
+        "--until-idle",
+        "--parsers",
+        str(parsers),
+    ]
+    peaks: dict[str, int] = defaultdict(int)
+    samples: dict[int, list[int]] = defaultdict(list)
+    started = time.perf_counter()
+    with subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True) as up:
+        while up.poll() is None:
+            for pid, name in tree(up.pid).items():
+                rss = rss_kb(pid)
+                peaks[name] = max(peaks[name], rss)
+                if name == "parser" and rss:
+                    samples[pid].append(rss)
+            time.sleep(0.2)
+        output = up.stdout.read() if up.stdout else ""
+    elapsed = time.perf_counter() - started
+    # Growth from a tenth of the way in (imports and first pages done) to the end.
+    growth = [s[-1] - s[len(s) // 10] for s in samples.values() if len(s) >= 10]
+    return {
+        "elapsed": elapsed,
+        "output": output,
+        "peaks": dict(peaks),
+        "parser_growth": growth,
+        "code": up.returncode,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=2000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
+    folder = workdir / "pages"
+    origin = generate(folder, args.documents)
+    pages = sorted(folder.glob("*.html"))
+    size = sum(p.stat().st_size for p in pages) / len(pages)
+    bare = ceiling(pages, cores)
+    run = run_pipeline(folder, workdir, cores)
+    rate = args.documents / float(run["elapsed"])  # type: ignore[arg-type]
+    print(f"## Pipeline benchmark ({args.documents} pages)\n")
+    print(
+        f"- machine: {platform.processor() or platform.machine()}, {cores} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(f"- pages: {origin}; mean size {size / 1024:.0f} KiB")
+    print(f"- command: `python bench/bench_pipeline.py --documents {args.documents}`\n")
+    print("| measure | value |\n| --- | --- |")
+    print(f"| bare extraction, {cores} processes | {bare:.1f} documents/s |")
+    print(
+        f"| `akhbar up --until-idle --parsers {cores}` (wall time, startup included) | "
+        f"{rate:.1f} documents/s |"
+    )
+    print(f"| ratio | {rate / bare:.2f} |")
+    for name, kb in sorted(run["peaks"].items()):  # type: ignore[attr-defined]
+        print(f"| peak RSS {name} | {kb / 1024:.0f} MiB |")
+    growth = run["parser_growth"]
+    if growth:
+        print(
+            f"| parser RSS growth, 10% of the run to its end | {max(growth) / 1024:.0f} MiB "
+            "(largest replica) |"
+        )
+    print(f"\nexit code {run['code']}; summary:\n```\n{run['output'].strip()}\n```")  # type: ignore[union-attr]
+    if args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Prometheus metrics and the health endpoint every service serves on AKHBAR_METRICS_PORT.
+
+FastStream's middleware counts messages per handler; the counters here count what akhbar
+did with them. `/healthz` answers 200 while the broker answers PING, 503 otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+FETCHED = Counter("akhbar_fetched", "Raw documents published", ["source"], registry=REGISTRY)
+PARSED = Counter("akhbar_parsed", "Corpus records published by the parser", registry=REGISTRY)
+REJECTED = Counter("akhbar_rejected", "Documents rejected", ["reason"], registry=REGISTRY)
+STORED = Counter("akhbar_stored", "Records appended to the corpus", registry=REGISTRY)
+DUPLICATES = Counter("akhbar_duplicates", "Records dropped as duplicates", registry=REGISTRY)
+DEAD = Counter("akhbar_dead", "Messages dead-lettered", ["stage"], registry=REGISTRY)
+EXTRACTION = Histogram(
+    "akhbar_extraction_seconds",
+    "Time to extract one HTML page",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+
+
+class MetricsServer:
+    """A small HTTP server for `/metrics` and `/healthz`."""
+
+    def __init__(self, client: Redis, port: int, host: str = "0.0.0.0") -> None:
+        self._client = client
+        self._port = port
+        self._host = host
+        self._server: asyncio.Server | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None or not self._server.sockets:
+            return self._port
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        if self._port < 0:
+            return
+        self._server = await asyncio.start_server(self._serve, self._host, self._port)
+        logger.info("metrics listening port=%d", self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _healthy(self) -> bool:
+        try:
+            return bool(await asyncio.wait_for(self._client.ping(), timeout=2))
+        except (RedisError, OSError, TimeoutError):
+            return False
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await asyncio.wait_for(reader.readline(), timeout=5)
+            path = request.split(b" ")[1].decode() if request.count(b" ") >= 2 else ""
+            if path == "/metrics":
+                status, kind, body = "200 OK", CONTENT_TYPE_LATEST, generate_latest(REGISTRY)
+            elif path == "/healthz":
+                healthy = await self._healthy()
+                status = "200 OK" if healthy else "503 Service Unavailable"
+                kind, body = "text/plain", b"ok\n" if healthy else b"broker unreachable\n"
+            else:
+                status, kind, body = "404 Not Found", "text/plain", b"not found\n"
+            head = f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n"
+            writer.write(head.encode() + b"Connection: close\r\n\r\n" + body)
+            await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
