@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,14 +101,18 @@ def stats(
     """Per stream length, per group pending, lag and consumers; corpus counts."""
     settings = load_settings(redis_url=redis_url, stream_prefix=prefix, corpus_dir=corpus)
     streams = Streams(settings.stream_prefix)
-    while True:
-        found = with_client(settings, lambda c: collect(c, streams, settings.corpus_dir))
-        text = json.dumps(found, ensure_ascii=False) if as_json else format_stats(found)
-        if not watch:
-            typer.echo(text)
-            return
-        typer.echo("\x1b[H\x1b[2J" + text)  # clear the screen, redraw in place
-        try:
+    try:
+        while True:
+            found = with_client(settings, lambda c: collect(c, streams, settings.corpus_dir))
+            text = json.dumps(found, ensure_ascii=False) if as_json else format_stats(found)
+            if not watch:
+                typer.echo(text)
+                return
+            if sys.stdout.isatty():
+                text = "\x1b[H\x1b[2J" + text  # clear the screen, redraw in place
+            else:
+                text = f"--- {time.strftime('%H:%M:%S')}\n{text}"
+            print(text, flush=True)
             time.sleep(2)
-        except KeyboardInterrupt:
-            return
+    except KeyboardInterrupt:
+        return

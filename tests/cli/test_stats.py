@@ -67,3 +67,21 @@ def test_stats_shows_consumers_of_a_running_pipeline(
             up.send_signal(signal.SIGINT)
             up.wait(timeout=60)
     assert up.returncode == 0
+
+
+def test_watch_redraws_until_interrupted(tmp_path: Path, redis_url: str, prefix: str) -> None:
+    env = clean_env(AKHBAR_REDIS_URL=redis_url, AKHBAR_STREAM_PREFIX=prefix)
+    with subprocess.Popen(
+        [Path(sys.executable).with_name("akhbar"), "stats", "--watch"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as watcher:
+        time.sleep(5)
+        watcher.send_signal(signal.SIGINT)
+        output, _ = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0
+    # not a terminal: frames one after another, each under a time line
+    assert output.count("\n--- ") + output.startswith("--- ") >= 2
+    assert output.count("corpus: 0 documents") >= 2
