@@ -96,13 +96,15 @@ for i = 0, count - 1 do
     of = owner
     if owner == id then
       -- Its own keys: the same message redelivered before it was committed goes on; any
-      -- other message with this id is a copy of a document already stored.
+      -- other message with this id is a copy of a document already stored. Whoever held
+      -- the reservation (another replica, a killed predecessor with this writer's name, or
+      -- this very process when its commit failed after the write) may have written the
+      -- record already: the caller checks that writer's corpus files before writing.
       local held = redis.call('HGET', reserved, id)
       if held then
         local w, m = string.match(held, '^([^\\t]*)\\t([^\\t]*)')
         if m == msgid then
-          status, of = 'new', ''
-          if w ~= writer then status, prev = 'takeover', w end
+          status, of, prev = 'takeover', '', w
         end
       end
     end

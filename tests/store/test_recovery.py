@@ -118,3 +118,20 @@ async def test_index_built_with_other_parameters_is_refused(
     await make_store(client, streams, tmp_path).start()
     with pytest.raises(ConfigError, match="akhbar reindex"):
         await make_store(client, streams, tmp_path, shingle_size=4).start()
+
+
+async def test_same_writer_redelivery_after_a_failed_commit_is_not_written_twice(
+    client: Redis, streams: Streams, tmp_path: Path
+) -> None:
+    # The batch was written, then its commit failed (the broker restarted): the message is
+    # redelivered to the same writer, which must find its own line instead of adding another.
+    text, _ = seed_texts()
+    message_id = await pending_message(client, streams)
+    store = make_store(client, streams, tmp_path)
+    await store.start()
+    await crash_after_reserve(store, text, message_id)
+    store._writer.append([record("a", "https://x.com/a", text).model_dump_json()])
+    again = await store.write_batch([record("a", "https://x.com/a", text)], [message_id])
+    assert ([r.id for r in again.already_stored], again.stored) == (["a"], [])
+    assert [r["id"] for r in iter_records(tmp_path)] == ["a"]
+    assert (await client.xpending(streams.parsed, STORE_GROUP))["pending"] == 0
