@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
@@ -50,6 +51,23 @@ def list_command(
             )
 
 
+def _apply(
+    action: Callable[[Redis, Streams, list[str] | None], Awaitable[list[deadletters.Entry]]],
+    verb: str,
+    ids: list[str] | None,
+    everything: bool,
+    redis_url: str | None,
+    prefix: str | None,
+) -> None:
+    settings = load_settings(redis_url=redis_url, stream_prefix=prefix)
+    streams = Streams(settings.stream_prefix)
+    chosen = _ids(ids, everything)
+    done = with_client(settings, lambda client: action(client, streams, chosen))
+    typer.echo(f"{verb} {len(done)} dead letters")
+    if chosen is not None and len(done) < len(chosen):
+        raise fail(f"{len(chosen) - len(done)} of the given ids are not in the dead stream")
+
+
 @app.command()
 def retry(
     ids: IdsArg = None,
@@ -58,17 +76,7 @@ def retry(
     prefix: PrefixOpt = None,
 ) -> None:
     """Publish dead letters again to the stream they failed on (fetcher: download again)."""
-    settings = load_settings(redis_url=redis_url, stream_prefix=prefix)
-    streams = Streams(settings.stream_prefix)
-    chosen = _ids(ids, everything)
-
-    async def work(client: Redis) -> list[deadletters.Entry]:
-        return await deadletters.retry(client, streams, chosen)
-
-    done = with_client(settings, work)
-    typer.echo(f"retried {len(done)} dead letters")
-    if chosen is not None and len(done) < len(chosen):
-        raise fail(f"{len(chosen) - len(done)} of the given ids are not in the dead stream")
+    _apply(deadletters.retry, "retried", ids, everything, redis_url, prefix)
 
 
 @app.command()
@@ -79,14 +87,4 @@ def drop(
     prefix: PrefixOpt = None,
 ) -> None:
     """Delete dead letters for good."""
-    settings = load_settings(redis_url=redis_url, stream_prefix=prefix)
-    streams = Streams(settings.stream_prefix)
-    chosen = _ids(ids, everything)
-
-    async def work(client: Redis) -> list[deadletters.Entry]:
-        return await deadletters.drop(client, streams, chosen)
-
-    done = with_client(settings, work)
-    typer.echo(f"dropped {len(done)} dead letters")
-    if chosen is not None and len(done) < len(chosen):
-        raise fail(f"{len(chosen) - len(done)} of the given ids are not in the dead stream")
+    _apply(deadletters.drop, "dropped", ids, everything, redis_url, prefix)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from redis.asyncio import Redis
 
 from services.core.streams import PARSER_GROUP, STORE_GROUP, Streams
 from services.store.corpus import iter_records
+from tests.cli.conftest import clean_env
 from tests.conftest import SEEDS, seed_article
 
 pytestmark = pytest.mark.e2e
@@ -32,12 +32,6 @@ def akhbar(*args: str, cwd: Path, env: dict[str, str], timeout: float = 180) -> 
     )
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
-    env.update(extra)
-    return env
 
 
 def summary(output: str) -> dict[str, int]:
