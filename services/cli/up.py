@@ -58,7 +58,9 @@ class Service:
 
     def start(self) -> None:
         command = [sys.executable, "-m", "services.cli.main", self.role, *self.args]
-        self.process = subprocess.Popen(command, env=self.env)
+        # Its own process group, so whatever the service started (extraction workers,
+        # multiprocessing helpers) can be cleaned up with it even after a SIGKILL.
+        self.process = subprocess.Popen(command, env=self.env, start_new_session=True)
         logger.info("service started role=%s pid=%d", self.role, self.process.pid)
 
     def check(self) -> None:
@@ -68,6 +70,7 @@ class Service:
         now = time.monotonic()
         self.exits = [t for t in self.exits if now - t < RESTART_WINDOW] + [now]
         logger.error("service exited role=%s code=%s", self.role, self.process.returncode)
+        self._kill_leftovers()
         if len(self.exits) >= MAX_RESTARTS:
             raise PipelineError(f"{self.role} exited {len(self.exits)} times in a minute")
         self.start()
@@ -85,6 +88,13 @@ class Service:
             logger.warning("service killed after timeout role=%s", self.role)
             self.process.kill()
             self.process.wait()
+        self._kill_leftovers()
+
+    def _kill_leftovers(self) -> None:
+        """SIGKILL what remains of the exited service's process group."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def child_env(settings: Settings, redis_url: str) -> dict[str, str]:

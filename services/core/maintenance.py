@@ -34,10 +34,10 @@ async def safe_trim_id(client: Redis, stream: str) -> str | None:
         return None
     needed = []
     for group in groups:
-        if int(group["pending"]):
-            summary = await client.xpending(stream, group["name"])
+        summary = await client.xpending(stream, group["name"]) if int(group["pending"]) else None
+        if summary and summary.get("min"):
             needed.append(str(summary["min"]))
-        else:
+        else:  # nothing pending (or all acknowledged since XINFO): what follows its last read
             needed.append(_next_id(str(group["last-delivered-id"])))
     return min(needed, key=lambda i: tuple(int(p) for p in i.split("-")))
 
