@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from services.core.streams import PARSER_GROUP, STORE_GROUP, Streams
 from services.store.corpus import iter_records
-from tests.cli.conftest import clean_env
+from tests.cli.conftest import clean_env, run_akhbar
 from tests.conftest import SEEDS, seed_article
 
 pytestmark = pytest.mark.e2e
@@ -21,15 +21,7 @@ pytestmark = pytest.mark.e2e
 
 def akhbar(*args: str, cwd: Path, env: dict[str, str], timeout: float = 180) -> str:
     """Run the installed console script; fail the test with its output if it fails."""
-    done = subprocess.run(
-        [Path(sys.executable).with_name("akhbar"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    done = run_akhbar(*args, env=env, cwd=cwd, timeout=timeout)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
