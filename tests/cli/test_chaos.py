@@ -30,7 +30,7 @@ from tests.cli.test_up import children
 from tests.conftest import SEEDS
 from tests.localsite import page_html
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 DOCUMENTS = 3000
 
