@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any, Literal, overload
 
-from faststream.redis import RedisBroker
+from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.prometheus import RedisPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from redis.asyncio import Redis
@@ -76,3 +77,35 @@ async def ensure_groups(client: Redis, streams: Streams) -> None:
 def specification(service: str, description: str) -> AsyncAPI:
     """AsyncAPI metadata for one service (`faststream docs gen --factory ...:build_app`)."""
     return AsyncAPI(title=f"akhbar {service}", version="0.1.0", description=description)
+
+
+def claimer_name(consumer: str) -> str:
+    """The consumer name of a reader's claimer in the same group."""
+    return f"{consumer}-claim"
+
+
+@overload
+def claimer_sub(
+    stream: str, group: str, consumer: str, settings: Settings, *, batch: Literal[False] = False
+) -> StreamSub[Literal[False]]: ...
+
+
+@overload
+def claimer_sub(
+    stream: str, group: str, consumer: str, settings: Settings, *, batch: Literal[True]
+) -> StreamSub[Literal[True]]: ...
+
+
+def claimer_sub(
+    stream: str, group: str, consumer: str, settings: Settings, *, batch: bool = False
+) -> StreamSub[Any]:
+    """The claim-only subscriber (XAUTOCLAIM) that takes over messages a consumer has held
+    for longer than `claim_idle_seconds`; it runs beside the reader named `consumer`."""
+    return StreamSub(
+        stream,
+        group=group,
+        consumer=claimer_name(consumer),
+        batch=batch,
+        min_idle_time=int(settings.claim_idle_seconds * 1000),
+        polling_interval=1000,
+    )

@@ -11,6 +11,8 @@ from faststream.redis import StreamSub
 from faststream.redis.annotations import RedisStreamMessage
 
 from services.core.broker import (
+    claimer_name,
+    claimer_sub,
     connect,
     ensure_groups,
     make_broker,
@@ -56,7 +58,9 @@ def build_app(settings: Settings | None = None) -> FastStream:
     )
     deliveries = Deliveries(client, streams, "parser", streams.raw, PARSER_GROUP)
     name = consumer_name("parser", settings.consumer_name)
-    lifecycle = Lifecycle(client, streams, settings, inputs={streams.raw: [name, f"{name}-claim"]})
+    lifecycle = Lifecycle(
+        client, streams, settings, inputs={streams.raw: [name, claimer_name(name)]}
+    )
 
     to_parsed = broker.publisher(stream=streams.parsed, schema=CorpusRecord, title="parsed")
     to_rejected = broker.publisher(stream=streams.rejected, schema=Rejection, title="rejected")
@@ -84,13 +88,7 @@ def build_app(settings: Settings | None = None) -> FastStream:
     reader = StreamSub(
         streams.raw, group=PARSER_GROUP, consumer=name, max_records=settings.parser_batch
     )
-    claimer = StreamSub(
-        streams.raw,
-        group=PARSER_GROUP,
-        consumer=f"{name}-claim",
-        min_idle_time=int(settings.claim_idle_seconds * 1000),
-        polling_interval=1000,
-    )
+    claimer = claimer_sub(streams.raw, PARSER_GROUP, name, settings)
 
     @broker.subscriber(
         stream=reader,

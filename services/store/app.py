@@ -11,6 +11,8 @@ from faststream.redis import StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 
 from services.core.broker import (
+    claimer_name,
+    claimer_sub,
     connect,
     ensure_groups,
     make_broker,
@@ -44,7 +46,7 @@ def build_app(settings: Settings | None = None) -> FastStream:
     deliveries = Deliveries(client, streams, "store", streams.parsed, STORE_GROUP)
     consumer = consumer_name("store", settings.consumer_name)
     lifecycle = Lifecycle(
-        client, streams, settings, inputs={streams.parsed: [consumer, f"{consumer}-claim"]}
+        client, streams, settings, inputs={streams.parsed: [consumer, claimer_name(consumer)]}
     )
 
     async def store_batch(records: list[CorpusRecord], ids: list[str]) -> None:
@@ -89,14 +91,7 @@ def build_app(settings: Settings | None = None) -> FastStream:
         batch=True,
         max_records=settings.store_batch,
     )
-    claimer = StreamSub(
-        streams.parsed,
-        group=STORE_GROUP,
-        consumer=f"{consumer}-claim",
-        batch=True,
-        min_idle_time=int(settings.claim_idle_seconds * 1000),
-        polling_interval=1000,
-    )
+    claimer = claimer_sub(streams.parsed, STORE_GROUP, consumer, settings, batch=True)
 
     @broker.subscriber(
         stream=reader,
