@@ -13,6 +13,10 @@ class BrokerUnavailableError(TransientError):
     """The Redis server could not be reached."""
 
 
+class StillWritingError(TransientError):
+    """A claimed message's record is still being written by this same process."""
+
+
 class PermanentError(AkhbarError):
     """A failure that retrying cannot fix; the message is acknowledged and dead-lettered."""
 

@@ -140,6 +140,11 @@ class CorpusWriter:
     def path(self) -> Path:
         return self._path
 
+    def position(self) -> tuple[str, int]:
+        """Where the next batch starts at the earliest: its lines all land after this."""
+        size = self._path.stat().st_size if self._path.exists() else 0
+        return self._path.name, size
+
     def repair(self) -> int:
         """Remove crash leftovers from this writer's own files (no other process writes them)."""
         return sum(repair_partial_line(p) for p in self._own_files())

@@ -51,6 +51,22 @@ class Window:
         return math.ceil(self.days / self.generation_days) + 1
 
 
+# A place in one writer's corpus: file name and byte offset; None stands for its beginning.
+Position = tuple[str, int]
+
+
+def parse_position(value: str) -> Position | None:
+    name, _, offset = value.rpartition("\t")
+    return (name, int(offset)) if name and offset.isdigit() else None
+
+
+def earliest(*positions: Position | None) -> Position | None:
+    """The first of several positions of one writer (file names sort in writing order)."""
+    if any(p is None for p in positions):
+        return None
+    return min(p for p in positions if p is not None)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The index's answer for one record of a batch."""
@@ -59,12 +75,16 @@ class Verdict:
     status: str  # new, takeover, exact-url, exact-hash, near
     duplicate: Duplicate | None
     previous_writer: str | None
+    # Where the taken-over writer's lines for this record would start, if it wrote them.
+    previous_position: Position | None = None
 
 
 @dataclass(frozen=True)
 class Reservation:
     record_id: str
     message_id: str
+    # The writer's corpus position when it reserved: the record, if written, lies after it.
+    position: Position | None = None
 
 
 class DedupIndex:
@@ -124,10 +144,18 @@ class DedupIndex:
         await self._client.hset(self.meta_key, mapping=mapping)
 
     async def reserve(
-        self, batch: Sequence[tuple[DedupKeys, str]], writer: str, now: datetime
+        self,
+        batch: Sequence[tuple[DedupKeys, str]],
+        writer: str,
+        now: datetime,
+        position: Position,
     ) -> list[Verdict]:
         """Check each record against the index and earlier records of the batch, reserving the
-        keys of every record that is new; one atomic round trip for the whole batch."""
+        keys of every record that is new; one atomic round trip for the whole batch.
+
+        `position` is where the writer's corpus ends before it writes this batch: kept with
+        each reservation, it tells a later check where to look for the record.
+        """
         if not batch:
             return []
         generation = self.window.generation(now)
@@ -140,6 +168,8 @@ class DedupIndex:
             generation,
             self.window.expire_at(generation),
             self.window.searched,
+            position[0],
+            position[1],
         ]
         for keys, message_id in batch:
             sig = keys.signature
@@ -148,11 +178,13 @@ class DedupIndex:
         reply = await self._reserve(args=args)
         verdicts = []
         for n, (keys, _) in enumerate(batch):
-            status, of_id, similarity, previous = reply[4 * n : 4 * n + 4]
+            status, of_id, similarity, previous, previous_at = reply[5 * n : 5 * n + 5]
             duplicate = None
             if status not in ("new", "takeover"):
                 duplicate = Duplicate(status, of_id, float(similarity))
-            verdicts.append(Verdict(keys, status, duplicate, previous or None))
+            verdicts.append(
+                Verdict(keys, status, duplicate, previous or None, parse_position(previous_at))
+            )
         return verdicts
 
     async def commit(
@@ -183,9 +215,10 @@ class DedupIndex:
         held: Any = await self._client.hgetall(self.reserved_key)
         found = []
         for record_id, value in held.items():
-            owner, message_id, *_ = value.split("\t")
+            owner, message_id, *rest = value.split("\t")
             if owner == writer:
-                found.append(Reservation(record_id, message_id))
+                at = parse_position("\t".join(rest[3:5])) if len(rest) >= 5 else None
+                found.append(Reservation(record_id, message_id, at))
         return found
 
     async def release(self, writer: str, record_ids: Sequence[str]) -> int:
@@ -212,7 +245,7 @@ class DedupIndex:
             args += sig.bands if sig else [b"\0\0"] * self.params.bands
         return int(await self._add(args=args))
 
-    async def checkpoints(self) -> dict[str, tuple[str, int]]:
+    async def checkpoints(self) -> dict[str, Position]:
         found: Any = await self._client.hgetall(self.checkpoint_key)
         result = {}
         for writer, value in found.items():

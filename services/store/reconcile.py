@@ -19,7 +19,7 @@ from typing import Any
 from services.core.errors import ConfigError
 from services.store.corpus import corpus_files, end_position, file_writer, iter_after, iter_file
 from services.store.dedup import DedupKeys, KeyMaker, as_datetime
-from services.store.index import DedupIndex
+from services.store.index import DedupIndex, earliest
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,10 @@ async def reconcile(
         checkpoint = (await index.checkpoints()).get(writer)
         end = end_position(corpus_dir, writer)
         positions = {writer: end} if end else {}
-        tail = iter_after(corpus_dir, writer, checkpoint)
+        # Later batches may have moved the checkpoint past an unsettled record (its commit
+        # failed): read from where the oldest reservation started, if that comes first.
+        start = earliest(checkpoint, *(r.position for r in held))
+        tail = iter_after(corpus_dir, writer, start)
         report.indexed, written = await add_rows(index, keymaker, tail, wanted)
     # Reservations first, checkpoint after: a crash in between rereads the same tail, whereas
     # a checkpoint moved first would hide records whose reservations then look unwritten.

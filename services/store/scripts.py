@@ -5,7 +5,8 @@ Layout under `<prefix>:index` (B = bucket, `digest[0:2] mod buckets`; G = genera
   h:B      content digest -> record id (the one place an id is kept)
   s:G:B    content digest -> sketch               } near-duplicate index, one set per
   b:G:B    band key -> content digest (last wins) } generation, expiring with the window
-  reserved record id -> writer, message id, generation, url and content digest (hex)
+  reserved record id -> writer, message id, generation, url and content digest (hex), and
+           the corpus file and offset the writer's next lines started from when it reserved
   checkpoint  writer -> corpus file and offset up to which its records are committed
   meta     the parameters the index was built with
 
@@ -37,9 +38,10 @@ end
 """
 
 # ARGV: base, buckets, writer, threshold, bands, generation, expire_at, generations searched,
-# then per record: id, message id, url digest, content digest, sketch ('' for no text),
-# band keys. Returns per record: status, id of the record it duplicates, similarity, and the
-# writer whose reservation a redelivered message took over.
+# the writer's corpus position (file, offset), then per record: id, message id, url digest,
+# content digest, sketch ('' for no text), band keys. Returns per record: status, id of the
+# record it duplicates, similarity, and the reservation a redelivered message took over
+# (its writer, and the position from which that writer may have written the record).
 RESERVE = (
     _PRELUDE
     + """
@@ -49,6 +51,8 @@ local nbands = tonumber(ARGV[5])
 local gen = tonumber(ARGV[6])
 local expire_at = tonumber(ARGV[7])
 local ngens = tonumber(ARGV[8])
+local pos_file, pos_offset = ARGV[9], ARGV[10]
+local first = 11
 local per = 5 + nbands
 
 local function hex(s)
@@ -72,16 +76,22 @@ local function similarity(x, y)
   return s
 end
 
+local function fields(s)
+  local out = {}
+  for f in string.gmatch(s .. '\\t', '([^\\t]*)\\t') do table.insert(out, f) end
+  return out
+end
+
 local function owner_of(cd)
   return redis.call('HGET', hkey(cd), cd)
 end
 
 local out = {}
-local count = (#ARGV - 8) / per
+local count = (#ARGV - first + 1) / per
 for i = 0, count - 1 do
-  local o = 9 + i * per
+  local o = first + i * per
   local id, msgid, ud, cd, sketch = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
-  local status, of, sim, prev = 'new', '', '1', ''
+  local status, of, sim, prev, prev_pos = 'new', '', '1', '', ''
   local owner = false
   local linked = redis.call('HGET', ukey(ud), ud)
   if linked then
@@ -102,9 +112,11 @@ for i = 0, count - 1 do
       -- record already: the caller checks that writer's corpus files before writing.
       local held = redis.call('HGET', reserved, id)
       if held then
-        local w, m = string.match(held, '^([^\\t]*)\\t([^\\t]*)')
-        if m == msgid then
-          status, of, prev = 'takeover', '', w
+        local f = fields(held)
+        if f[2] == msgid then
+          status, of, prev = 'takeover', '', f[1]
+          -- A reservation made before positions were kept has none: '' means scan all.
+          if f[6] and f[6] ~= '' then prev_pos = f[6] .. '\\t' .. f[7] end
         end
       end
     end
@@ -144,13 +156,14 @@ for i = 0, count - 1 do
         expire(bk, expire_at)
       end
     end
-    local held = table.concat({writer, msgid, gen, hex(ud), hex(cd)}, '\\t')
+    local held = table.concat({writer, msgid, gen, hex(ud), hex(cd), pos_file, pos_offset}, '\\t')
     redis.call('HSET', reserved, id, held)
   end
   table.insert(out, status)
   table.insert(out, of)
   table.insert(out, sim)
   table.insert(out, prev)
+  table.insert(out, prev_pos)
 end
 return out
 """
@@ -200,7 +213,7 @@ for i = 4, #ARGV do
   local held = redis.call('HGET', reserved, id)
   if held then
     local w, m, g, udh, cdh =
-      string.match(held, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t(%x*)\\t(%x*)$')
+      string.match(held, '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t(%x*)\\t(%x*)')
     if w == writer then
       local ud, cd = unhex(udh), unhex(cdh)
       if redis.call('HGET', hkey(cd), cd) == id then

@@ -18,13 +18,14 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from services.core.errors import StillWritingError
 from services.core.messages import CorpusRecord, utcnow
 from services.core.settings import Settings
 from services.core.streams import Streams
 from services.store.corpus import CorpusWriter, iter_after
 from services.store.dedup import Duplicate, KeyMaker
 from services.store.duplicates import duplicate_line, duplicate_log
-from services.store.index import DedupIndex, Reservation, Verdict, Window
+from services.store.index import DedupIndex, Position, Reservation, Verdict, Window, earliest
 from services.store.minhash import MinHasher, MinHashParams
 from services.store.reconcile import ReconcileReport, reconcile
 
@@ -65,6 +66,9 @@ class CorpusStore:
         self._duplicates = duplicate_log(writer.corpus_dir, writer.writer, writer.rotate_bytes)
         self.index = build_index(client, streams, settings)
         self.keymaker = KeyMaker(MinHasher(self.index.params))
+        # Records between reserve and commit in this process. The claimer may take over a
+        # message whose first delivery is still being written here; it must wait for it.
+        self._writing: set[str] = set()
 
     @property
     def writer(self) -> str:
@@ -87,9 +91,22 @@ class CorpusStore:
         if not records:
             return BatchResult()
         ids = list(message_ids) if message_ids is not None else [""] * len(records)
+        busy = self._writing.intersection(r.id for r in records)
+        if busy:
+            raise StillWritingError(f"records still being written here: {sorted(busy)}")
+        batch_ids = {r.id for r in records}
+        self._writing |= batch_ids
+        try:
+            return await self._write(records, ids)
+        finally:
+            self._writing -= batch_ids
+
+    async def _write(self, records: Sequence[CorpusRecord], ids: list[str]) -> BatchResult:
         now = utcnow()
         keys = [self.keymaker.keys(r.id, r.url, r.text, r.content_hash) for r in records]
-        verdicts = await self.index.reserve(list(zip(keys, ids, strict=True)), self.writer, now)
+        verdicts = await self.index.reserve(
+            list(zip(keys, ids, strict=True)), self.writer, now, self._writer.position()
+        )
         written_elsewhere = await self._written_elsewhere(records, verdicts)
         result = BatchResult()
         reservations: list[Reservation] = []
@@ -130,15 +147,19 @@ class CorpusStore:
     async def _written_elsewhere(
         self, records: Sequence[CorpusRecord], verdicts: list[Verdict]
     ) -> set[str]:
-        """Ids of redelivered records whose earlier writer wrote them before dying unsettled.
+        """Ids of redelivered records whose earlier writer wrote them but never settled.
 
-        A message claimed from a dead consumer finds the reservation its first delivery made;
-        that writer's records past its checkpoint tell whether the write happened.
+        A message claimed from a dead consumer, or redelivered after a failed commit, finds
+        the reservation its first delivery made. That writer's corpus from where it stood
+        when it reserved (its checkpoint may have moved past since) tells whether the write
+        happened.
         """
         wanted: dict[str, set[str]] = {}
+        since: dict[str, list[Position | None]] = {}
         for record, verdict in zip(records, verdicts, strict=True):
             if verdict.status == "takeover" and verdict.previous_writer:
                 wanted.setdefault(verdict.previous_writer, set()).add(record.id)
+                since.setdefault(verdict.previous_writer, []).append(verdict.previous_position)
         if not wanted:
             return set()
         checkpoints = await self.index.checkpoints()
@@ -146,7 +167,8 @@ class CorpusStore:
         def scan() -> set[str]:
             found: set[str] = set()
             for other, record_ids in wanted.items():
-                for row in iter_after(self.corpus_dir, other, checkpoints.get(other)):
+                start = earliest(checkpoints.get(other), *since[other])
+                for row in iter_after(self.corpus_dir, other, start):
                     if row.get("id") in record_ids:
                         found.add(str(row["id"]))
             return found

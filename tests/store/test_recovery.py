@@ -1,11 +1,13 @@
 """Crash leftovers against a real server: reservations settled, released or taken over."""
 
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from services.core.errors import ConfigError
+from services.core.errors import ConfigError, StillWritingError
 from services.core.messages import utcnow
 from services.core.settings import Settings
 from services.core.streams import STORE_GROUP, Streams
@@ -32,7 +34,8 @@ async def pending_message(client: Redis, streams: Streams) -> str:
 async def crash_after_reserve(store: CorpusStore, text: str, message_id: str) -> None:
     """What a store does for a batch before it dies: the keys reserved, nothing written."""
     keys = store.keymaker.keys("a", "https://x.com/a", text, None)
-    (verdict,) = await store.index.reserve([(keys, message_id)], store.writer, utcnow())
+    position = store._writer.position()
+    (verdict,) = await store.index.reserve([(keys, message_id)], store.writer, utcnow(), position)
     assert verdict.status == "new"
 
 
@@ -133,5 +136,77 @@ async def test_same_writer_redelivery_after_a_failed_commit_is_not_written_twice
     store._writer.append([record("a", "https://x.com/a", text).model_dump_json()])
     again = await store.write_batch([record("a", "https://x.com/a", text)], [message_id])
     assert ([r.id for r in again.already_stored], again.stored) == (["a"], [])
+    assert [r["id"] for r in iter_records(tmp_path)] == ["a"]
+    assert (await client.xpending(streams.parsed, STORE_GROUP))["pending"] == 0
+
+
+async def write_with_failed_commit(
+    store: CorpusStore, monkeypatch: pytest.MonkeyPatch, text: str, message_id: str
+) -> None:
+    """A batch written to the corpus whose commit then fails, as when the broker restarts."""
+
+    async def lost_connection(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Connection closed by server.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store.index, "commit", lost_connection)
+        with pytest.raises(ConnectionError):
+            await store.write_batch([record("a", "https://x.com/a", text)], [message_id])
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["same-process", "restarted"])
+async def test_failed_commit_is_settled_after_later_batches_moved_the_checkpoint(
+    client: Redis,
+    streams: Streams,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    restart: bool,
+) -> None:
+    # Later batches commit and move the writer's checkpoint past the unsettled record; its
+    # redelivery, in this process or after a restart, must still find it in the corpus.
+    first, second = seed_texts()
+    message_id = await pending_message(client, streams)
+    store = make_store(client, streams, tmp_path)
+    await store.start()
+    await write_with_failed_commit(store, monkeypatch, first, message_id)
+    later = await store.write_batch([record("b", "https://x.com/b", second)])
+    assert [r.id for r in later.stored] == ["b"]
+    if restart:
+        store = make_store(client, streams, tmp_path)
+        report = await store.start()
+        assert (report.settled, report.released) == (1, 0)
+    again = await store.write_batch([record("a", "https://x.com/a", first)], [message_id])
+    assert again.stored == []
+    assert sorted(r["id"] for r in iter_records(tmp_path)) == ["a", "b"]
+    assert (await client.xpending(streams.parsed, STORE_GROUP))["pending"] == 0
+    assert await store.index.reservations(store.writer) == []
+
+
+async def test_claim_of_a_record_still_being_written_here_waits_for_it(
+    client: Redis, streams: Streams, tmp_path: Path
+) -> None:
+    # The claimer can take a message whose first delivery this process is still writing
+    # (a batch slower than the claim idle time); it must not write the record a second time.
+    text, _ = seed_texts()
+    message_id = await pending_message(client, streams)
+    store = make_store(client, streams, tmp_path)
+    await store.start()
+    writing, release = threading.Event(), threading.Event()
+    writer_append = store._writer.append
+
+    def slow_append(lines: list[str]) -> tuple[str, int]:
+        writing.set()
+        release.wait(timeout=10)
+        return writer_append(lines)
+
+    store._writer.append = slow_append  # type: ignore[method-assign]
+    first = asyncio.create_task(
+        store.write_batch([record("a", "https://x.com/a", text)], [message_id])
+    )
+    assert await asyncio.to_thread(writing.wait, 10)
+    with pytest.raises(StillWritingError):
+        await store.write_batch([record("a", "https://x.com/a", text)], [message_id])
+    release.set()
+    assert [r.id for r in (await first).stored] == ["a"]
     assert [r["id"] for r in iter_records(tmp_path)] == ["a"]
     assert (await client.xpending(streams.parsed, STORE_GROUP))["pending"] == 0
