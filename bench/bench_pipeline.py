@@ -3,8 +3,8 @@
 Usage: python bench/bench_pipeline.py [--documents N] [--workdir DIR]
 
 1. Generates N distinct realistic pages (bench/corpus_gen.py).
-2. Ceiling: bare `trafilatura` (akhbar's `extract_html`, same options) in a process pool
-   with one worker per core, over every page: documents/s.
+2. Ceiling: bare `trafilatura.bare_extraction` with the parser's options, on the same page
+   and URL the parser gets, in a process pool with one worker per core: documents/s.
 3. `akhbar up --replay DIR --until-idle --parsers <cores>` with a fresh embedded server:
    documents/s over the wall time of the run, peak RSS of every process (sampled from
    /proc every 0.2 s, children included), and the parsers' RSS at the start and the end.
@@ -29,12 +29,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus_gen import generate  # noqa: E402
-from services.parser.extract import extract_html  # noqa: E402
+from services.parser.extract import date_params  # noqa: E402
 
 
 def _extract_file(path: str) -> int:
-    found = extract_html(Path(path).read_text(encoding="utf-8"), None)
-    return len(found.text) if found else 0
+    """Bare trafilatura with the parser's options, on the page and the URL the parser gets."""
+    import trafilatura
+
+    page = Path(path)
+    found = trafilatura.bare_extraction(
+        page.read_text(encoding="utf-8"),
+        url=page.resolve().as_uri(),  # what `akhbar replay` gives as the document's URL
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        date_extraction_params=date_params(),
+    )
+    return len(found.text or "") if found else 0
 
 
 def ceiling(pages: list[Path], workers: int) -> float:
@@ -53,6 +64,18 @@ def rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def tree(pid: int) -> dict[int, str]:
@@ -102,12 +125,16 @@ def run_pipeline(folder: Path, workdir: Path, parsers: int) -> dict[str, object]
     ]
     peaks: dict[str, int] = defaultdict(int)
     samples: dict[int, list[int]] = defaultdict(list)
+    # Last CPU time seen per process (a process's time is lost once it has exited, so the
+    # extraction workers, replaced every few hundred documents, are undercounted slightly).
+    cpu: dict[int, tuple[str, float]] = {}
     started = time.perf_counter()
     with subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True) as up:
         while up.poll() is None:
             for pid, name in tree(up.pid).items():
                 rss = rss_kb(pid)
                 peaks[name] = max(peaks[name], rss)
+                cpu[pid] = (name, max(cpu_seconds(pid), cpu.get(pid, ("", 0.0))[1]))
                 if name == "parser" and rss:
                     samples[pid].append(rss)
             time.sleep(0.2)
@@ -115,7 +142,11 @@ def run_pipeline(folder: Path, workdir: Path, parsers: int) -> dict[str, object]
     elapsed = time.perf_counter() - started
     # Growth from a tenth of the way in (imports and first pages done) to the end.
     growth = [s[-1] - s[len(s) // 10] for s in samples.values() if len(s) >= 10]
+    by_role: dict[str, float] = defaultdict(float)
+    for name, seconds in cpu.values():
+        by_role[name] += seconds
     return {
+        "cpu": dict(by_role),
         "elapsed": elapsed,
         "output": output,
         "peaks": dict(peaks),
@@ -154,6 +185,12 @@ def main() -> int:
     print(f"| ratio | {rate / bare:.2f} |")
     for name, kb in sorted(run["peaks"].items()):  # type: ignore[attr-defined]
         print(f"| peak RSS {name} | {kb / 1024:.0f} MiB |")
+    cpu_total = sum(run["cpu"].values())  # type: ignore[attr-defined]
+    for name, seconds in sorted(run["cpu"].items()):  # type: ignore[attr-defined]
+        print(
+            f"| CPU {name} | {seconds:.1f} s ({100 * seconds / cpu_total:.0f}%, "
+            f"{1000 * seconds / args.documents:.1f} ms/document) |"
+        )
     growth = run["parser_growth"]
     if growth:
         print(

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     min_text_chars: int = Field(default=200, ge=0)
 
     store_batch: int = Field(default=200, ge=1, description="Messages the store reads at once.")
+    store_linger_seconds: float = Field(
+        default=0.25,
+        ge=0,
+        description="After a batch smaller than store_batch, wait this long before reading "
+        "again, so that at low rates the store settles fewer, larger batches.",
+    )
     store_writer: str | None = Field(
         default=None, description="Name of this store's corpus files; the host name if unset."
     )

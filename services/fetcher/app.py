@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from faststream import FastStream
+from faststream.redis import RedisBroker
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.core.backpressure import Backpressure
@@ -38,10 +42,26 @@ logger = logging.getLogger(__name__)
 FETCHER_STAGE = "fetcher"
 
 
-def build_app(
-    settings: Settings | None = None, replay_dirs: list[Path] | None = None
-) -> FastStream:
-    settings = settings or Settings()
+@dataclass
+class Fetcher:
+    """The fetcher's working parts, as the service runs them (also driven by the benchmark)."""
+
+    settings: Settings
+    streams: Streams
+    broker: RedisBroker
+    client: Redis
+    state: FetcherState
+    http: HttpClient
+    poller: FeedPoller
+    publish: Callable[[RawDocument], Awaitable[None]]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self.client.aclose()
+
+
+def build_fetcher(settings: Settings) -> Fetcher:
+    """Broker, Redis client, HTTP client, robots cache, host limiter, state and poller."""
     streams = Streams(settings.stream_prefix)
     broker = make_broker(settings)
     client = connect(settings)
@@ -51,7 +71,6 @@ def build_app(
         allow_private=settings.allow_private_networks,
         timeout=settings.fetch_timeout,
     )
-    tasks: list[asyncio.Task[None]] = []
 
     backpressure = Backpressure(client, streams.raw, settings.raw_backlog_limit)
     to_raw = broker.publisher(stream=streams.raw, schema=RawDocument, title="raw")
@@ -99,6 +118,18 @@ def build_app(
             concurrency=settings.fetch_concurrency,
         ),
     )
+    return Fetcher(settings, streams, broker, client, state, http, poller, publish)
+
+
+def build_app(
+    settings: Settings | None = None, replay_dirs: list[Path] | None = None
+) -> FastStream:
+    settings = settings or Settings()
+    fetcher = build_fetcher(settings)
+    streams, broker, client = fetcher.streams, fetcher.broker, fetcher.client
+    state, poller, publish = fetcher.state, fetcher.poller, fetcher.publish
+    tasks: list[asyncio.Task[None]] = []
+
     watcher = FeedsWatcher(settings.feeds_file)
 
     async def run() -> None:
@@ -138,8 +169,7 @@ def build_app(
         for task in tasks:
             task.cancel()
             await stop_task(task)
-        await http.aclose()
-        await client.aclose()
+        await fetcher.aclose()
 
     application = FastStream(
         broker,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from typing import Any
@@ -100,6 +101,10 @@ def build_app(settings: Settings | None = None) -> FastStream:
     )
     async def on_parsed(bodies: list[dict[str, Any]], message: RedisBatchStreamMessage) -> None:
         await handle(list(bodies), message_ids(message.raw_message))
+        if len(bodies) < settings.store_batch:
+            # Each batch costs two round trips and an fsync whatever its size: at a trickle,
+            # let records gather for a moment instead of settling them one by one.
+            await asyncio.sleep(settings.store_linger_seconds)
 
     @broker.subscriber(stream=claimer, title="store-claim")
     async def on_parsed_claimed(
