@@ -128,10 +128,17 @@ def run_pipeline(folder: Path, workdir: Path, parsers: int) -> dict[str, object]
     # Last CPU time seen per process (a process's time is lost once it has exited, so the
     # extraction workers, replaced every few hundred documents, are undercounted slightly).
     cpu: dict[int, tuple[str, float]] = {}
+    roles: dict[int, str] = {}
     started = time.perf_counter()
     with subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True) as up:
         while up.poll() is None:
-            for pid, name in tree(up.pid).items():
+            for pid, seen_as in tree(up.pid).items():
+                # A process's first clear role sticks: an exiting one has no command line.
+                name = (
+                    roles.setdefault(pid, seen_as)
+                    if seen_as != "other"
+                    else roles.get(pid, "other")
+                )
                 rss = rss_kb(pid)
                 peaks[name] = max(peaks[name], rss)
                 cpu[pid] = (name, max(cpu_seconds(pid), cpu.get(pid, ("", 0.0))[1]))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
 from typing import Any
 
 from faststream import FastStream
 from faststream.redis import StreamSub
-from faststream.redis.annotations import RedisStreamMessage
+from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 
 from services.core.broker import (
     claimer_name,
@@ -26,7 +26,7 @@ from services.core.metrics import EXTRACTION, PARSED, REJECTED
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, Streams, consumer_name
 from services.parser.document import DocumentParser, ParserPolicy
-from services.parser.extract import Extracted, ExtractorPool
+from services.parser.extract import ExtractorPool
 from services.parser.furniture import default_furniture
 
 logger = logging.getLogger(__name__)
@@ -42,17 +42,10 @@ def build_app(settings: Settings | None = None) -> FastStream:
         tasks_per_worker=settings.parser_worker_tasks,
         timeout=settings.parser_extract_timeout,
         max_html_bytes=settings.parser_max_html_bytes,
+        timed=EXTRACTION.observe,
     )
-
-    async def extract(html: str, url: str | None) -> Extracted | None:
-        started = time.perf_counter()
-        try:
-            return await pool.extract(html, url)
-        finally:
-            EXTRACTION.observe(time.perf_counter() - started)
-
     parser = DocumentParser(
-        extract,
+        pool.extract,
         default_furniture(),
         ParserPolicy(frozenset(settings.languages), settings.min_text_chars),
     )
@@ -74,19 +67,41 @@ def build_app(settings: Settings | None = None) -> FastStream:
             await to_rejected.publish(outcome)
             REJECTED.labels(outcome.reason).inc()
 
-    async def handle(body: dict[str, Any], message: RedisStreamMessage, claimed: bool) -> None:
-        (message_id,) = message_ids(message.raw_message)
+    async def handle(body: Any, message_id: str, claimed: bool) -> None:
+        payload = body if isinstance(body, dict) else {"body": body}
         await guarded(
             deliveries,
             message_id,
-            body,
-            lambda: parse(body),
+            payload,
+            lambda: parse(payload),
             claimed=claimed,
             max_deliveries=settings.max_deliveries,
         )
 
+    async def handle_batch(bodies: list[Any], ids: list[str]) -> None:
+        """Parse a batch concurrently: while the worker extracts one page, this process
+        finishes the one before. Failed messages stay pending, the others are acknowledged."""
+        outcomes = await asyncio.gather(
+            *(
+                handle(body, message_id, False)
+                for body, message_id in zip(bodies, ids, strict=True)
+            ),
+            return_exceptions=True,
+        )
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if not failures:
+            return
+        done = [i for i, o in zip(ids, outcomes, strict=True) if not isinstance(o, BaseException)]
+        if done:
+            await client.xack(streams.raw, PARSER_GROUP, *done)
+        raise failures[0]
+
     reader = StreamSub(
-        streams.raw, group=PARSER_GROUP, consumer=name, max_records=settings.parser_batch
+        streams.raw,
+        group=PARSER_GROUP,
+        consumer=name,
+        batch=True,
+        max_records=settings.parser_batch,
     )
     claimer = claimer_sub(streams.raw, PARSER_GROUP, name, settings)
 
@@ -95,12 +110,13 @@ def build_app(settings: Settings | None = None) -> FastStream:
         title="parser",
         description="Raw documents (RawDocument JSON) to parse; dead letters go to <prefix>:dead.",
     )
-    async def on_raw(body: dict[str, Any], message: RedisStreamMessage) -> None:
-        await handle(body, message, claimed=False)
+    async def on_raw(bodies: list[Any], message: RedisBatchStreamMessage) -> None:
+        await handle_batch(list(bodies), message_ids(message.raw_message))
 
     @broker.subscriber(stream=claimer, title="parser-claim")
-    async def on_raw_claimed(body: dict[str, Any], message: RedisStreamMessage) -> None:
-        await handle(body, message, claimed=True)
+    async def on_raw_claimed(body: Any, message: RedisStreamMessage) -> None:
+        (message_id,) = message_ids(message.raw_message)
+        await handle(body, message_id, claimed=True)
 
     async def setup() -> None:
         await wait_for_broker(client)

@@ -12,6 +12,7 @@ import asyncio
 import datetime
 import logging
 import multiprocessing
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -140,12 +141,15 @@ class ExtractorPool:
         timeout: float = 30.0,
         max_html_bytes: int = 5 * 1024 * 1024,
         function: Extract = extract_html,
+        timed: Callable[[float], object] | None = None,
     ) -> None:
         self._workers = workers
         self._tasks_per_worker = tasks_per_worker
         self._timeout = timeout
         self._max_html_bytes = max_html_bytes
         self._function = function
+        # Told each extraction's seconds in a worker, time spent waiting for one excluded.
+        self._timed = timed
         # One document per worker at a time, so the timeout never counts time spent queued.
         self._slots = asyncio.Semaphore(workers)
         self._pool = self._new_pool()
@@ -179,6 +183,7 @@ class ExtractorPool:
         async with self._slots:
             pool = self._pool
             deadline = asyncio.timeout(self._timeout)
+            started = time.perf_counter()
             try:
                 async with deadline:
                     return await loop.run_in_executor(pool, self._function, html, url)
@@ -199,6 +204,9 @@ class ExtractorPool:
             except Exception as exc:
                 # The extractor is deterministic: what it raises on a page it raises again.
                 raise _failed(exc) from exc
+            finally:
+                if self._timed is not None:
+                    self._timed(time.perf_counter() - started)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,12 +1,17 @@
 """The parser service in-process against a real server: routing, acks and dead letters."""
 
+from typing import Any
+
+import pytest
 from redis.asyncio import Redis
 
-from services.core.broker import make_broker
+from services.core.broker import ensure_groups, make_broker
+from services.core.errors import TransientError
 from services.core.messages import RawDocument
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, Streams
 from services.parser.app import build_app
+from services.parser.document import DocumentParser
 from tests.conftest import SEEDS, seed_article
 from tests.helpers import eventually, running, stream_payloads
 from tests.parser.conftest import PERSIAN, article_page
@@ -93,3 +98,40 @@ async def test_oversized_page_is_dead_lettered_with_its_reason(
     assert "limit is 4096" in dead["error"]
     assert await client.xlen(streams.parsed) == 0
     assert (await client.xpending(streams.raw, PARSER_GROUP))["pending"] == 0
+
+
+async def test_batch_with_a_failing_document_acknowledges_the_others(
+    client: Redis, settings: Settings, streams: Streams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = DocumentParser.parse
+
+    async def flaky(self: DocumentParser, raw: RawDocument) -> Any:
+        if raw.id == "flaky":
+            raise TransientError("worker died")
+        return await original(self, raw)
+
+    monkeypatch.setattr(DocumentParser, "parse", flaky)
+    documents = [
+        RawDocument(
+            id=name,
+            url=f"file:///{name}.txt",
+            source="replay",
+            content_type="text/plain",
+            body=path.read_text(encoding="utf-8"),
+        )
+        for name, path in zip(("a", "flaky", "b"), sorted(SEEDS.glob("*.txt")) * 2, strict=False)
+    ]
+    await ensure_groups(client, streams)
+    flaky_id = ""
+    for document in documents:
+        entry = await client.xadd(streams.raw, {"__data__": document.model_dump_json()})
+        flaky_id = entry if document.id == "flaky" else flaky_id
+    async with running(build_app(settings)):  # claiming waits far longer than this test
+
+        async def parsed() -> bool:
+            return await client.xlen(streams.parsed) == 2
+
+        await eventually(parsed)
+    pending = await client.xpending_range(streams.raw, PARSER_GROUP, min="-", max="+", count=10)
+    assert [p["message_id"] for p in pending] == [flaky_id]
+    assert sorted(p["id"] for p in await stream_payloads(client, streams.parsed)) == ["a", "b"]
