@@ -29,11 +29,11 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _in_forkserver() -> bool:
+def in_forkserver() -> bool:
     # The forkserver runs as `python -c "from multiprocessing.forkserver import main; ..."`
     # and imports its preload modules from there; the parser itself never has argv ["-c"].
     return sys.argv[:1] == ["-c"] and "multiprocessing.forkserver" in sys.modules
 
 
-if _in_forkserver():
+if in_forkserver():
     die_with_parent()

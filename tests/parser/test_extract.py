@@ -12,7 +12,13 @@ from services.core.errors import (
     PermanentError,
     TransientError,
 )
-from services.parser.extract import Extracted, ExtractorPool, check_html_size, extract_html
+from services.parser.extract import (
+    Extracted,
+    ExtractorPool,
+    check_html_size,
+    extract_html,
+    warm_up,
+)
 from tests.parser.conftest import article_page
 
 
@@ -176,3 +182,14 @@ def test_size_cap_counts_utf8_bytes(html: str, too_large: bool) -> None:
             check_html_size(html, 1024)
     else:
         check_html_size(html, 1024)
+
+
+def test_warm_up_loads_what_workers_would_otherwise_load_on_their_first_pages() -> None:
+    from htmldate.extractors import get_external_parser
+    from justext.core import define_stoplist
+
+    define_stoplist.cache_clear()
+    get_external_parser.cache_clear()
+    warm_up()
+    assert define_stoplist.cache_info().currsize == 1
+    assert get_external_parser.cache_info().currsize == 1
