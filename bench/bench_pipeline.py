@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import profiles  # noqa: E402
 from bench.corpus_gen import generate  # noqa: E402
 from services.parser.extract import date_params  # noqa: E402
 
@@ -100,8 +101,13 @@ def tree(pid: int) -> dict[int, str]:
     return result
 
 
+SERVICES = ("store", "parser", "fetcher")
+# Profiles start once the services have loaded and the pipeline is flowing.
+PROFILE_AFTER = 8.0
+
+
 def role(cmdline: str) -> str:
-    for name in ("store", "parser", "fetcher"):
+    for name in SERVICES:
         if f"services.cli.main {name}" in cmdline:
             return name
     if "valkey-server" in cmdline:
@@ -111,7 +117,13 @@ def role(cmdline: str) -> str:
     return "other"
 
 
-def run_pipeline(folder: Path, workdir: Path, parsers: int) -> dict[str, object]:
+def run_pipeline(
+    folder: Path,
+    workdir: Path,
+    parsers: int,
+    profile: Path | None = None,
+    profile_seconds: int = 20,
+) -> dict[str, object]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
     env["AKHBAR_LOG_LEVEL"] = "WARNING"
     command = [
@@ -129,6 +141,7 @@ def run_pipeline(folder: Path, workdir: Path, parsers: int) -> dict[str, object]
     # extraction workers, replaced every few hundred documents, are undercounted slightly).
     cpu: dict[int, tuple[str, float]] = {}
     roles: dict[int, str] = {}
+    profilers: list[subprocess.Popen[bytes]] = []
     started = time.perf_counter()
     with subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True) as up:
         while up.poll() is None:
@@ -144,9 +157,17 @@ def run_pipeline(folder: Path, workdir: Path, parsers: int) -> dict[str, object]
                 cpu[pid] = (name, max(cpu_seconds(pid), cpu.get(pid, ("", 0.0))[1]))
                 if name == "parser" and rss:
                     samples[pid].append(rss)
+            if profile and not profilers and time.perf_counter() - started > PROFILE_AFTER:
+                profilers = [
+                    profiles.start(pid, name, profile, profile_seconds)
+                    for pid, name in roles.items()
+                    if name in SERVICES
+                ]
             time.sleep(0.2)
         output = up.stdout.read() if up.stdout else ""
     elapsed = time.perf_counter() - started
+    for profiler in profilers:
+        profiler.wait()
     # Growth from a tenth of the way in (imports and first pages done) to the end.
     growth = [s[-1] - s[len(s) // 10] for s in samples.values() if len(s) >= 10]
     by_role: dict[str, float] = defaultdict(float)
@@ -166,6 +187,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=2000)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="Sample each service with py-spy into this folder and report its hottest "
+        "functions (sampling slows the run a little: take throughput from a run without).",
+    )
+    parser.add_argument("--profile-seconds", type=int, default=20)
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
@@ -174,7 +203,9 @@ def main() -> int:
     pages = sorted(folder.glob("*.html"))
     size = sum(p.stat().st_size for p in pages) / len(pages)
     bare = ceiling(pages, cores)
-    run = run_pipeline(folder, workdir, cores)
+    if args.profile and not profiles.available():
+        parser.error("--profile needs py-spy: pip install -e '.[bench]'")
+    run = run_pipeline(folder, workdir, cores, args.profile, args.profile_seconds)
     rate = args.documents / float(run["elapsed"])  # type: ignore[arg-type]
     print(f"## Pipeline benchmark ({args.documents} pages)\n")
     print(
@@ -205,6 +236,9 @@ def main() -> int:
             "(largest replica) |"
         )
     print(f"\nexit code {run['code']}; summary:\n```\n{run['output'].strip()}\n```")  # type: ignore[union-attr]
+    if args.profile:
+        print(f"\n### Where the time goes ({args.profile_seconds} s of py-spy samples)\n")
+        print(profiles.report(args.profile, list(SERVICES)))
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

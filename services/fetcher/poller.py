@@ -104,9 +104,12 @@ class FeedPoller:
         if known.get("last_modified"):
             headers["If-Modified-Since"] = known["last_modified"]
         try:
-            response = await self._http.get(
-                feed.url, max_bytes=self._limits.feed_max_bytes, headers=headers
-            )
+            # A site's feeds share its politeness limits with its articles: one with many
+            # section feeds is not sent them all at once.
+            async with self._limiter.slot(urlsplit(feed.url).netloc):
+                response = await self._http.get(
+                    feed.url, max_bytes=self._limits.feed_max_bytes, headers=headers
+                )
             if response.status == 304:
                 await self._state.record_success(feed.name, status="not_modified")
                 logger.info("feed not modified feed=%s", feed.name)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import itertools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -280,3 +283,40 @@ async def test_unreachable_feed_is_a_logged_failure(harness: Harness) -> None:
     result = await harness.poller.poll(Feed(name="gone", url="http://127.0.0.1:9/rss"))
     assert (result.ok, result.status) == (False, "error")
     assert (await harness.state.feed("gone"))["failures"] == "1"
+
+
+async def test_feeds_of_one_site_are_polled_politely(
+    site: LocalSite, client: Redis, streams: Streams
+) -> None:
+    # Several section feeds of one site: their requests keep the host's spacing.
+    started: list[float] = []
+
+    def empty_feed(headers: dict[str, str]) -> Reply:
+        started.append(time.monotonic())
+        return Reply(headers=RSS, body=rss([]))
+
+    for n in range(3):
+        site.routes[f"/section/{n}.xml"] = empty_feed
+    http = HttpClient("akhbar-test", allow_private=True, timeout=2.0)
+
+    async def nothing(*args: object) -> None:
+        pass
+
+    poller = FeedPoller(
+        http,
+        RobotsCache(http, "akhbar-test"),
+        HostLimiter(concurrency=1, delay=0.3),
+        FetcherState(client, streams),
+        nothing,
+        nothing,
+        Limits(feed_max_bytes=200_000, page_max_bytes=100_000, max_attempts=2, concurrency=4),
+    )
+    feeds = [Feed(name=f"s{n}", url=site.url(f"/section/{n}.xml")) for n in range(3)]
+    try:
+        results = await asyncio.gather(*(poller.poll(feed) for feed in feeds))
+    finally:
+        await http.aclose()
+    assert [r.status for r in results] == ["ok"] * 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sorted(started))]
+    assert len(gaps) == 2
+    assert min(gaps) >= 0.25
