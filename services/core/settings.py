@@ -50,7 +50,13 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds for one whole GET.")
     feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     page_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
-    fetch_concurrency: int = Field(default=8, ge=1, description="Downloads in flight at once.")
+    fetch_concurrency: int = Field(
+        default=32,
+        ge=1,
+        description="Polls (and, separately, downloads) in flight at once; per-host limits "
+        "still apply. A poll waiting on a site's politeness delay or a slow network holds its "
+        "place, so this is well above the cores.",
+    )
     host_concurrency: int = Field(default=2, ge=1, description="Downloads per host at once.")
     host_delay: float = Field(default=1.0, ge=0, description="Seconds between starts per host.")
     feeds_reload_seconds: float = Field(default=2.0, gt=0)
