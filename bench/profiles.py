@@ -17,6 +17,7 @@ from pathlib import Path
 
 # The extraction workers' stacks run under this frame; the parser's own work does not.
 _WORKER_FRAME = "_process_worker"
+_LINE = re.compile(r":\d+\)$")
 _SITE = re.compile(r"\s*\((?:/[^()]*?/(?:site-packages|lib/python3\.\d+|main)/)?")
 
 
@@ -54,8 +55,9 @@ def start(pid: int, role: str, out_dir: Path, seconds: int) -> subprocess.Popen[
 
 
 def _frame(raw: str) -> str:
-    """`function (path:line)` shortened to `function (module/file.py:line)`."""
-    return _SITE.sub(" (", raw, count=1)
+    """`function (path:line)` shortened to `function (module/file.py)`: lines of one function
+    count together."""
+    return _LINE.sub(")", _SITE.sub(" (", raw, count=1))
 
 
 def hottest(files: list[Path], top: int = 12) -> dict[str, list[tuple[str, float]]]:
