@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import profiles  # noqa: E402
 from bench.corpus_gen import generate  # noqa: E402
-from services.parser.extract import date_params  # noqa: E402
+from services.parser.extract import trafilatura_options  # noqa: E402
 
 
 def _extract_file(path: str) -> int:
@@ -41,10 +41,7 @@ def _extract_file(path: str) -> int:
     found = trafilatura.bare_extraction(
         page.read_text(encoding="utf-8"),
         url=page.resolve().as_uri(),  # what `akhbar replay` gives as the document's URL
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        date_extraction_params=date_params(),
+        **trafilatura_options(),
     )
     return len(found.text or "") if found else 0
 

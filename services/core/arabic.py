@@ -69,10 +69,6 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(dedup_key(text).encode("utf-8")).hexdigest()
 
 
-def is_arabic_letter(char: str) -> bool:
-    return "\u0600" <= char <= "\u06ff" and char.isalpha()
-
-
 # The letters of the Arabic block, as a character class: counting them with one regex scan is
 # twenty times faster than testing each character of the text in Python.
 _ARABIC_LETTERS = re.compile(

@@ -46,7 +46,6 @@ FETCHER_STAGE = "fetcher"
 class Fetcher:
     """The fetcher's working parts, as the service runs them (also driven by the benchmark)."""
 
-    settings: Settings
     streams: Streams
     broker: RedisBroker
     client: Redis
@@ -118,7 +117,7 @@ def build_fetcher(settings: Settings) -> Fetcher:
             concurrency=settings.fetch_concurrency,
         ),
     )
-    return Fetcher(settings, streams, broker, client, state, http, poller, publish)
+    return Fetcher(streams, broker, client, state, http, poller, publish)
 
 
 def build_app(

@@ -69,14 +69,24 @@ def _confirmed_date(html: str, found: str | None, url: str | None) -> str | None
     return found if precise == found else None
 
 
-def date_params() -> dict[str, Any]:
-    # trafilatura's own defaults, spelled out so an upgrade cannot change them silently:
-    # publication rather than update date, text patterns when the markup says nothing, and
-    # no date after today.
+def trafilatura_options() -> dict[str, Any]:
+    """The options every extraction passes to `trafilatura.bare_extraction` (the benchmark's
+    ceiling too)."""
+    # Layout tables of older sites hold the article itself: with tables excluded, trafilatura's
+    # fallback still finds that text, while kept tables bring navigation cells with them.
+    # favor_precision is off for the same reason: it drops such pages altogether.
     return {
-        "extensive_search": True,
-        "original_date": True,
-        "max_date": datetime.date.today().isoformat(),
+        "with_metadata": True,
+        "include_comments": False,
+        "include_tables": False,
+        # trafilatura's own date defaults, spelled out so an upgrade cannot change them
+        # silently: publication rather than update date, text patterns when the markup says
+        # nothing, and no date after today.
+        "date_extraction_params": {
+            "extensive_search": True,
+            "original_date": True,
+            "max_date": datetime.date.today().isoformat(),
+        },
     }
 
 
@@ -84,17 +94,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted | None:
     """Main text and metadata of a page, comments excluded; None when it holds no text."""
     import trafilatura  # imported here so the service process never loads it
 
-    # Layout tables of older sites hold the article itself: with tables excluded, trafilatura's
-    # fallback still finds that text, while kept tables bring navigation cells with them.
-    # favor_precision is off for the same reason: it drops such pages altogether.
-    document = trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        date_extraction_params=date_params(),
-    )
+    document = trafilatura.bare_extraction(html, url=url, **trafilatura_options())
     if document is None:
         return None
     found: dict[str, Any] = document if isinstance(document, dict) else document.as_dict()

@@ -35,6 +35,24 @@ local function expire(key, at)
     redis.call('EXPIREAT', key, at)
   end
 end
+-- A record's keys: url and content digests always; with a sketch, its near-duplicate keys in
+-- generation g, expiring at `at`. `set` is HSET (reserve: replace) or HSETNX (add: keep);
+-- the band keys are ARGV[bands], ARGV[bands + 1], ...
+local function index_record(set, id, ud, cd, g, at, sketch, nbands, bands)
+  redis.call(set, ukey(ud), ud, cd)
+  redis.call(set, hkey(cd), cd, id)
+  if g ~= '' and sketch ~= '' then
+    local sk = skey(g, cd)
+    redis.call(set, sk, cd, sketch)
+    expire(sk, at)
+    for j = 0, nbands - 1 do
+      local band = ARGV[bands + j]
+      local bk = bkey(g, band)
+      redis.call(set, bk, band, cd)
+      expire(bk, at)
+    end
+  end
+end
 """
 
 # ARGV: base, buckets, writer, threshold, bands, generation, expire_at, generations searched,
@@ -143,19 +161,7 @@ for i = 0, count - 1 do
     if best_id then status, of, sim = 'near', best_id, string.format('%.4f', best) end
   end
   if status == 'new' or status == 'takeover' then
-    redis.call('HSET', ukey(ud), ud, cd)
-    redis.call('HSET', hkey(cd), cd, id)
-    if sketch ~= '' then
-      local sk = skey(gen, cd)
-      redis.call('HSET', sk, cd, sketch)
-      expire(sk, expire_at)
-      for j = 0, nbands - 1 do
-        local band = ARGV[o + 5 + j]
-        local bk = bkey(gen, band)
-        redis.call('HSET', bk, band, cd)
-        expire(bk, expire_at)
-      end
-    end
+    index_record('HSET', id, ud, cd, gen, expire_at, sketch, nbands, o + 5)
     local held = table.concat({writer, msgid, gen, hex(ud), hex(cd), pos_file, pos_offset}, '\\t')
     redis.call('HSET', reserved, id, held)
   end
@@ -180,19 +186,7 @@ local count = (#ARGV - 3) / per
 for i = 0, count - 1 do
   local o = 4 + i * per
   local id, ud, cd, gen, at, sketch = ARGV[o], ARGV[o+1], ARGV[o+2], ARGV[o+3], ARGV[o+4], ARGV[o+5]
-  redis.call('HSETNX', ukey(ud), ud, cd)
-  redis.call('HSETNX', hkey(cd), cd, id)
-  if gen ~= '' and sketch ~= '' then
-    local sk = skey(gen, cd)
-    redis.call('HSETNX', sk, cd, sketch)
-    expire(sk, at)
-    for j = 0, nbands - 1 do
-      local band = ARGV[o + 6 + j]
-      local bk = bkey(gen, band)
-      redis.call('HSETNX', bk, band, cd)
-      expire(bk, at)
-    end
-  end
+  index_record('HSETNX', id, ud, cd, gen, at, sketch, nbands, o + 6)
 end
 return count
 """
