@@ -25,6 +25,7 @@ from services.core.messages import CorpusRecord, RawDocument, Rejection
 from services.core.metrics import EXTRACTION, PARSED, REJECTED
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, Streams, consumer_name
+from services.core.wire import decode_batch, parse_batch
 from services.parser.document import DocumentParser, ParserPolicy
 from services.parser.extract import ExtractorPool
 from services.parser.furniture import default_furniture
@@ -109,6 +110,8 @@ def build_app(settings: Settings | None = None) -> FastStream:
         stream=reader,
         title="parser",
         description="Raw documents (RawDocument JSON) to parse; dead letters go to <prefix>:dead.",
+        parser=parse_batch,
+        decoder=decode_batch,
     )
     async def on_raw(bodies: list[Any], message: RedisBatchStreamMessage) -> None:
         await handle_batch(list(bodies), message_ids(message.raw_message))

@@ -26,6 +26,7 @@ from services.core.messages import CorpusRecord
 from services.core.metrics import DUPLICATES, STORED
 from services.core.settings import Settings
 from services.core.streams import STORE_GROUP, Streams, consumer_name
+from services.core.wire import decode_batch, parse_batch
 from services.store.corpus import CorpusWriter
 from services.store.pending import recover_pending
 from services.store.store import CorpusStore
@@ -98,6 +99,8 @@ def build_app(settings: Settings | None = None) -> FastStream:
         stream=reader,
         title="store",
         description="Corpus records (CorpusRecord JSON) to append to the corpus once.",
+        parser=parse_batch,
+        decoder=decode_batch,
     )
     async def on_parsed(bodies: list[dict[str, Any]], message: RedisBatchStreamMessage) -> None:
         await handle(list(bodies), message_ids(message.raw_message))
@@ -106,7 +109,9 @@ def build_app(settings: Settings | None = None) -> FastStream:
             # let records gather for a moment instead of settling them one by one.
             await asyncio.sleep(settings.store_linger_seconds)
 
-    @broker.subscriber(stream=claimer, title="store-claim")
+    @broker.subscriber(
+        stream=claimer, title="store-claim", parser=parse_batch, decoder=decode_batch
+    )
     async def on_parsed_claimed(
         bodies: list[dict[str, Any]], message: RedisBatchStreamMessage
     ) -> None:
