@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -23,6 +26,8 @@ from services.cli.common import (
 from services.cli.progress import totals
 from services.cli.up import corpus_documents
 from services.core.streams import STREAM_KINDS, Streams
+
+WATCH_SECONDS = 2.0
 
 
 async def stream_stats(client: Redis, key: str) -> dict[str, Any]:
@@ -91,6 +96,29 @@ def format_stats(stats: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _frame(found: dict[str, Any], as_json: bool) -> str:
+    text = json.dumps(found, ensure_ascii=False) if as_json else format_stats(found)
+    if sys.stdout.isatty():
+        return "\x1b[H\x1b[2J" + text  # clear the screen, redraw in place
+    return f"--- {time.strftime('%H:%M:%S')}\n{text}"
+
+
+async def watch_stats(client: Redis, streams: Streams, corpus_dir: Path, as_json: bool) -> None:
+    """Redraw every WATCH_SECONDS until SIGINT or SIGTERM.
+
+    The signals only set an event: a KeyboardInterrupt raised wherever the process happens
+    to be (inside a request, closing the client) could leave it hanging instead of exiting.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    while not stop.is_set():
+        print(_frame(await collect(client, streams, corpus_dir), as_json), flush=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), WATCH_SECONDS)
+
+
 def stats(
     as_json: JsonOpt = False,
     watch: Annotated[bool, typer.Option("--watch", help="Refresh every 2 seconds.")] = False,
@@ -101,18 +129,8 @@ def stats(
     """Per stream length, per group pending, lag and consumers; corpus counts."""
     settings = load_settings(redis_url=redis_url, stream_prefix=prefix, corpus_dir=corpus)
     streams = Streams(settings.stream_prefix)
-    try:
-        while True:
-            found = with_client(settings, lambda c: collect(c, streams, settings.corpus_dir))
-            text = json.dumps(found, ensure_ascii=False) if as_json else format_stats(found)
-            if not watch:
-                typer.echo(text)
-                return
-            if sys.stdout.isatty():
-                text = "\x1b[H\x1b[2J" + text  # clear the screen, redraw in place
-            else:
-                text = f"--- {time.strftime('%H:%M:%S')}\n{text}"
-            print(text, flush=True)
-            time.sleep(2)
-    except KeyboardInterrupt:
+    if watch:
+        with_client(settings, lambda c: watch_stats(c, streams, settings.corpus_dir, as_json))
         return
+    found = with_client(settings, lambda c: collect(c, streams, settings.corpus_dir))
+    typer.echo(json.dumps(found, ensure_ascii=False) if as_json else format_stats(found))
