@@ -19,7 +19,7 @@ from services.core.errors import PermanentError
 from services.core.messages import DeadLetter
 from services.core.metrics import DEAD
 from services.core.streams import Streams
-from services.core.wire import DATA_FIELD
+from services.core.wire import DATA_FIELD, model_json
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Deliveries:
             payload=payload,
         )
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.xadd(self._streams.dead, {DATA_FIELD: letter.model_dump_json()})
+            pipe.xadd(self._streams.dead, {DATA_FIELD: model_json(letter)})
             pipe.xack(self.stream, self.group, message_id)
             pipe.delete(self._error_key(message_id))
             await pipe.execute()

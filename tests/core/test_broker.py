@@ -3,7 +3,7 @@ import json
 from redis.asyncio import Redis
 
 from services.core.broker import ensure_groups, make_broker
-from services.core.messages import RawDocument
+from services.core.messages import FeedEntry, RawDocument
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, STORE_GROUP, Streams
 
@@ -21,10 +21,20 @@ async def test_groups_created_at_zero_see_earlier_messages(client: Redis, stream
 async def test_published_messages_are_plain_json_with_arabic_unescaped(
     client: Redis, settings: Settings, streams: Streams
 ) -> None:
-    document = RawDocument(id="x", url="https://example.com/a", source="test", body="قطر وتركيا")
+    document = RawDocument(
+        id="x",
+        url="https://example.com/a",
+        source="test",
+        entry=FeedEntry(title="عنوان", tags=["سياسة"]),
+        body='<p class="x">قطر وتركيا</p>\n\t\\ \u2028',
+    )
     async with make_broker(settings) as broker:
         await broker.publish(document, stream=streams.raw)
-    ((_, fields),) = await client.xrange(streams.raw)
+        await broker.publish({"id": "y", "n": [1, 2]}, stream=streams.raw)
+    ((_, fields), (_, other)) = await client.xrange(streams.raw)
     assert set(fields) == {"__data__"}
     assert "قطر وتركيا" in fields["__data__"]
+    # byte for byte what pydantic writes
+    assert fields["__data__"] == document.model_dump_json()
     assert RawDocument.model_validate(json.loads(fields["__data__"])) == document
+    assert json.loads(other["__data__"]) == {"id": "y", "n": [1, 2]}
