@@ -36,11 +36,11 @@ class Settings(BaseSettings):
         description="A message pending this long with its consumer is claimed by another; "
         "keep it well above the slowest batch (parser_batch x parser_extract_timeout).",
     )
-    maintenance_seconds: float = Field(default=30.0, gt=0, description="Trim/cleanup period.")
+    maintenance_seconds: float = Field(default=10.0, gt=0, description="Trim/cleanup period.")
     stream_emergency_maxlen: int = Field(default=2_000_000, ge=1000)
     stale_consumer_seconds: float = Field(default=24 * 3600, gt=0)
     raw_backlog_limit: int = Field(
-        default=10_000, ge=1, description="Producers pause while raw holds more unprocessed."
+        default=2_000, ge=1, description="Producers pause while raw holds more unprocessed."
     )
     shutdown_timeout: float = Field(
         default=30.0, gt=0, description="Seconds to finish in-flight messages on SIGTERM."
