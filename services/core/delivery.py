@@ -35,6 +35,11 @@ def message_ids(raw_message: Any) -> list[str]:
     return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
 
+def as_payload(body: Any) -> dict[str, Any]:
+    """A message body as a dead letter keeps it: a JSON object as-is, anything else wrapped."""
+    return body if isinstance(body, dict) else {"body": body}
+
+
 class Deliveries:
     """Delivery counts and last errors of one stage's input stream."""
 

@@ -62,7 +62,8 @@ class PlainJSONFormat(MessageFormat):
         return data, dict(_JSON)
 
 
-_PLACEHOLDER = {DATA_FIELD.encode(): b"0"}
+_DATA_KEY = DATA_FIELD.encode()  # FastStream reads entries with bytes keys
+_PLACEHOLDER = {_DATA_KEY: b"0"}
 
 
 async def parse_batch(
@@ -82,7 +83,7 @@ async def parse_batch(
 
 def _decode_entry(fields: Mapping[bytes, Any]) -> Any:
     """An entry's body as FastStream gives it: JSON decoded, else text, else the fields."""
-    data = fields.get(DATA_FIELD.encode())
+    data = fields.get(_DATA_KEY)
     if data is None:
         return {_text(key): _text(value) for key, value in fields.items()}
     try:

@@ -19,7 +19,7 @@ from services.core.broker import (
     specification,
     wait_for_broker,
 )
-from services.core.delivery import Deliveries, guarded, message_ids
+from services.core.delivery import Deliveries, as_payload, guarded, message_ids
 from services.core.lifecycle import Lifecycle
 from services.core.messages import CorpusRecord, RawDocument, Rejection
 from services.core.metrics import EXTRACTION, PARSED, REJECTED
@@ -69,7 +69,7 @@ def build_app(settings: Settings | None = None) -> FastStream:
             REJECTED.labels(outcome.reason).inc()
 
     async def handle(body: Any, message_id: str, claimed: bool) -> None:
-        payload = body if isinstance(body, dict) else {"body": body}
+        payload = as_payload(body)
         await guarded(
             deliveries,
             message_id,

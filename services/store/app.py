@@ -20,7 +20,7 @@ from services.core.broker import (
     specification,
     wait_for_broker,
 )
-from services.core.delivery import PERMANENT, Deliveries, guarded, message_ids
+from services.core.delivery import PERMANENT, Deliveries, as_payload, guarded, message_ids
 from services.core.lifecycle import Lifecycle
 from services.core.messages import CorpusRecord
 from services.core.metrics import DUPLICATES, STORED
@@ -64,7 +64,7 @@ def build_app(settings: Settings | None = None) -> FastStream:
                 records.append(CorpusRecord.model_validate(body))
                 record_ids.append(message_id)
             except PERMANENT as exc:
-                payload = body if isinstance(body, dict) else {"body": body}
+                payload = as_payload(body)
                 error = f"{type(exc).__name__}: {exc}"
                 await deliveries.dead_letter(message_id, payload, error, deliveries=1)
         if claimed and record_ids:
