@@ -13,9 +13,14 @@ _SAMPLE_CHARS = 1000
 
 @cache
 def _identifier() -> Any:
+    import numpy as np
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # The model ships as float16, which numpy widens row by row on every call: a third of
+    # the identification's time. Widened once (28 MB more), the scores are the same.
+    identifier.nb_ptc = identifier.nb_ptc.astype(np.float32)
+    return identifier
 
 
 def detect_language(text: str) -> tuple[str, float]:

@@ -1,4 +1,15 @@
-from services.core.arabic import arabic_ratio, clean_text, content_hash, dedup_key, word_count
+import random
+import re
+import unicodedata
+
+from services.core.arabic import (
+    arabic_ratio,
+    clean_text,
+    content_hash,
+    dedup_key,
+    strip_marks,
+    word_count,
+)
 
 
 def test_clean_text_removes_invisible_controls_and_collapses_spaces() -> None:
@@ -39,3 +50,53 @@ def test_arabic_ratio_and_word_count() -> None:
     assert arabic_ratio("قطر abc") == 0.5
     assert arabic_ratio("123 !") == 0.0
     assert word_count("قطر  وتركيا\nشريكان") == 3
+
+
+def test_arabic_ratio_counts_letters_beyond_the_basic_plane() -> None:
+    # U+1D400 is a letter outside the Basic Multilingual Plane; U+1F600 (an emoji) is not.
+    assert arabic_ratio("قطر \U0001d400\U0001f600") == 0.75
+
+
+_SAMPLE_CHARS = [
+    chr(c) for c in [*range(0x20, 0x800), *range(0xFB50, 0xFF00), 0x1D400, 0x1F600, 0x20000]
+]
+
+
+def _samples() -> list[str]:
+    rng = random.Random(7)
+    return [
+        "".join(rng.choice(_SAMPLE_CHARS) for _ in range(rng.randint(0, 200))) for _ in range(2000)
+    ]
+
+
+def test_arabic_ratio_matches_its_definition() -> None:
+    def by_definition(text: str) -> float:
+        letters = [c for c in text if c.isalpha()]
+        arabic = [c for c in letters if "\u0600" <= c <= "\u06ff"]
+        return round(len(arabic) / len(letters), 4) if letters else 0.0
+
+    for text in _samples():
+        assert arabic_ratio(text) == by_definition(text), text
+
+
+def test_dedup_key_folds_like_a_translation_table() -> None:
+    # The key folds letters with chained replacements; a translation table is the plain form.
+    table = str.maketrans(
+        {
+            "\u0623": "\u0627",
+            "\u0625": "\u0627",
+            "\u0622": "\u0627",
+            "\u0671": "\u0627",
+            "\u0649": "\u064a",
+            "\u0629": "\u0647",
+            **{chr(0x0660 + d): str(d) for d in range(10)},
+            **{chr(0x06F0 + d): str(d) for d in range(10)},
+        }
+    )
+
+    def by_table(text: str) -> str:
+        text = strip_marks(unicodedata.normalize("NFKC", text)).translate(table)
+        return " ".join(re.sub(r"[^\w\s]|_", " ", text.casefold()).split())
+
+    for text in _samples():
+        assert dedup_key(text) == by_table(text), text
