@@ -1,6 +1,6 @@
 import pytest
 
-from services.parser.language import detect_language
+from services.parser.language import _SAMPLE_CHARS, detect_language
 from tests.conftest import SEEDS
 from tests.parser.conftest import PERSIAN, URDU
 
@@ -23,5 +23,5 @@ def test_same_scores_as_the_shipped_model() -> None:
     shipped = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     texts = [path.read_text(encoding="utf-8") for path in SEEDS.glob("*.txt")]
     for text in [*texts, PERSIAN, URDU, "The minister met his counterpart in Doha."]:
-        language, probability = shipped.classify(text[:1000])
+        language, probability = shipped.classify(text[:_SAMPLE_CHARS])
         assert detect_language(text) == (language, pytest.approx(probability, abs=1e-6))
