@@ -19,7 +19,6 @@ The pages are publishers' content: they are read at run time and never copied.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import platform
@@ -39,7 +38,7 @@ import trafilatura  # noqa: E402
 from services.core.messages import CorpusRecord, RawDocument, Rejection  # noqa: E402
 from services.core.settings import Settings  # noqa: E402
 from services.parser.document import DocumentParser, ParserPolicy  # noqa: E402
-from services.parser.extract import Extracted, extract_html  # noqa: E402
+from services.parser.extract import extract_html  # noqa: E402
 from services.parser.furniture import default_furniture  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -93,19 +92,15 @@ def load_pages(folder: Path) -> list[Page]:
     return pages
 
 
-async def _extract_in_process(html: str, url: str | None) -> Extracted | None:
-    # The service runs the same function in a worker process; in-process is equivalent here.
-    return extract_html(html, url)
-
-
 def make_parser() -> DocumentParser:
     # The service's default policy, without reading AKHBAR_* from the environment.
     defaults = Settings.model_construct()
     policy = ParserPolicy(frozenset(defaults.languages), defaults.min_text_chars)
-    return DocumentParser(_extract_in_process, default_furniture(), policy)
+    # The service runs the same parser in a worker process; in-process is equivalent here.
+    return DocumentParser(extract_html, default_furniture(), policy)
 
 
-async def run_ours(parser: DocumentParser, page: Page) -> CorpusRecord | Rejection:
+def run_ours(parser: DocumentParser, page: Page) -> CorpusRecord | Rejection:
     raw = RawDocument(
         id=page.name,
         # The service always knows the page's URL; the ground truth records it.
@@ -114,7 +109,7 @@ async def run_ours(parser: DocumentParser, page: Page) -> CorpusRecord | Rejecti
         content_type="text/html; charset=utf-8",
         body=page.html,
     )
-    return await parser.parse(raw)
+    return parser.parse(raw)
 
 
 def bare_text(page: Page) -> str:
@@ -133,10 +128,10 @@ def _fmt(value: float) -> str:
     return f"{value:.4f}"
 
 
-async def evaluate(data: Path) -> int:
+def evaluate(data: Path) -> int:
     parser = make_parser()
     arabic = load_pages(data / ARABIC)
-    outcomes = {page.name: await run_ours(parser, page) for page in arabic}
+    outcomes = {page.name: run_ours(parser, page) for page in arabic}
 
     print(f"## Token F1 against the ground-truth body ({data / ARABIC})\n")
     print("| page | bare trafilatura | akhbar | akhbar - bare |")
@@ -177,7 +172,7 @@ async def evaluate(data: Path) -> int:
     print("| page | outcome | reason | language | detail | date: expected / extracted |")
     print("| --- | --- | --- | --- | --- | --- |")
     for page in load_pages(data / NON_ARABIC):
-        outcome = await run_ours(parser, page)
+        outcome = run_ours(parser, page)
         if isinstance(outcome, Rejection):
             row = f"rejected | {outcome.reason} | {outcome.language} | {outcome.detail}"
         else:
@@ -201,7 +196,7 @@ def main(argv: list[str]) -> int:
         return 0
     # trafilatura and htmldate warn about every page they find odd; the tables are the output.
     logging.basicConfig(level=logging.ERROR)
-    return asyncio.run(evaluate(data))
+    return evaluate(data)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ class PermanentError(AkhbarError):
     """A failure that retrying cannot fix; the message is acknowledged and dead-lettered."""
 
 
+class MalformedMessageError(PermanentError):
+    """The message is not the JSON its stream's model requires."""
+
+
 class UndecodableBodyError(PermanentError):
     """The document body is empty, binary or not text in any known charset."""
 

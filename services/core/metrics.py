@@ -26,7 +26,7 @@ DUPLICATES = Counter("akhbar_duplicates", "Records dropped as duplicates", regis
 DEAD = Counter("akhbar_dead", "Messages dead-lettered", ["stage"], registry=REGISTRY)
 EXTRACTION = Histogram(
     "akhbar_extraction_seconds",
-    "Time to extract one HTML page",
+    "Time a parser worker takes to turn one raw document into a record or a rejection",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     registry=REGISTRY,
 )

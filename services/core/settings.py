@@ -64,10 +64,12 @@ class Settings(BaseSettings):
 
     parser_batch: int = Field(default=8, ge=1, description="Messages a parser reads at once.")
     parser_worker_tasks: int = Field(
-        default=500, ge=1, description="Extractions before a worker process is replaced."
+        default=500, ge=1, description="Messages before a parser worker process is replaced."
     )
     parser_extract_timeout: float = Field(
-        default=30.0, gt=0, description="Seconds one HTML extraction may take before it is killed."
+        default=30.0,
+        gt=0,
+        description="Seconds a parser worker may spend on one message before it is stopped.",
     )
     parser_max_html_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest HTML page (UTF-8 bytes) extracted."

@@ -86,10 +86,23 @@ def _decode_entry(fields: Mapping[bytes, Any]) -> Any:
     data = fields.get(_DATA_KEY)
     if data is None:
         return {_text(key): _text(value) for key, value in fields.items()}
+    return decode_data(data)
+
+
+def decode_data(data: bytes) -> Any:
+    """An entry's data: its JSON decoded, or its text when it is not JSON."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return _text(data)
+
+
+def entry_data(fields: Mapping[bytes, Any]) -> bytes:
+    """An entry's data undecoded: its `__data__` field, else its fields as a JSON object."""
+    data = fields.get(_DATA_KEY)
+    if data is None:
+        return orjson.dumps({_text(key): _text(value) for key, value in fields.items()})
+    return bytes(data)
 
 
 def _text(value: bytes) -> str:
@@ -99,3 +112,14 @@ def _text(value: bytes) -> str:
 async def decode_batch(message: StreamMessage[Any]) -> list[Any]:
     """The bodies of a batch parsed by `parse_batch` (subscriber `decoder=` hook)."""
     return [_decode_entry(fields) for fields in message.raw_message["data"]]
+
+
+async def undecoded_batch(message: StreamMessage[Any]) -> list[bytes]:
+    """The data of each entry of a batch parsed by `parse_batch`, left as JSON bytes for a
+    consumer that hands it on (subscriber `decoder=` hook)."""
+    return [entry_data(fields) for fields in message.raw_message["data"]]
+
+
+async def undecoded_entry(message: StreamMessage[Any]) -> bytes:
+    """One entry's data, left as JSON bytes (subscriber `decoder=` hook)."""
+    return entry_data(message.raw_message["data"])

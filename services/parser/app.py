@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from faststream import FastStream
@@ -19,83 +19,49 @@ from services.core.broker import (
     specification,
     wait_for_broker,
 )
-from services.core.delivery import Deliveries, as_payload, guarded, message_ids
+from services.core.delivery import Deliveries, message_ids
 from services.core.lifecycle import Lifecycle
-from services.core.messages import CorpusRecord, RawDocument, Rejection
-from services.core.metrics import EXTRACTION, PARSED, REJECTED
+from services.core.messages import CorpusRecord, Rejection
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, Streams, consumer_name
-from services.core.wire import decode_batch, parse_batch
-from services.parser.document import DocumentParser, ParserPolicy
-from services.parser.extract import ExtractorPool
-from services.parser.furniture import default_furniture
+from services.core.wire import parse_batch, undecoded_batch, undecoded_entry
+from services.parser.consumer import RawConsumer
+from services.parser.document import ParserPolicy
+from services.parser.pool import BatchFunction, WorkerPool
+from services.parser.worker import parse_messages
 
 logger = logging.getLogger(__name__)
 
 
-def build_app(settings: Settings | None = None) -> FastStream:
+def build_app(settings: Settings | None = None, *, work: BatchFunction | None = None) -> FastStream:
+    """The parser service; `work` replaces what its worker processes run (tests)."""
     settings = settings or Settings()
     streams = Streams(settings.stream_prefix)
     broker = make_broker(settings)
     client = connect(settings)
-    pool = ExtractorPool(
-        workers=1,
-        tasks_per_worker=settings.parser_worker_tasks,
+    policy = ParserPolicy(
+        frozenset(settings.languages), settings.min_text_chars, settings.parser_max_html_bytes
+    )
+    pool = WorkerPool(
+        work or partial(parse_messages, policy=policy, time_limit=settings.parser_extract_timeout),
+        items_per_worker=settings.parser_worker_tasks,
         timeout=settings.parser_extract_timeout,
-        max_html_bytes=settings.parser_max_html_bytes,
-        timed=EXTRACTION.observe,
     )
-    parser = DocumentParser(
-        pool.extract,
-        default_furniture(),
-        ParserPolicy(frozenset(settings.languages), settings.min_text_chars),
+    consumer = RawConsumer(
+        client,
+        streams,
+        pool,
+        Deliveries(client, streams, "parser", streams.raw, PARSER_GROUP),
+        settings.max_deliveries,
     )
-    deliveries = Deliveries(client, streams, "parser", streams.raw, PARSER_GROUP)
     name = consumer_name("parser", settings.consumer_name)
     lifecycle = Lifecycle(
         client, streams, settings, inputs={streams.raw: [name, claimer_name(name)]}
     )
-
-    to_parsed = broker.publisher(stream=streams.parsed, schema=CorpusRecord, title="parsed")
-    to_rejected = broker.publisher(stream=streams.rejected, schema=Rejection, title="rejected")
-
-    async def parse(body: dict[str, Any]) -> None:
-        outcome = await parser.parse(RawDocument.model_validate(body))
-        if isinstance(outcome, CorpusRecord):
-            await to_parsed.publish(outcome)
-            PARSED.inc()
-        else:
-            await to_rejected.publish(outcome)
-            REJECTED.labels(outcome.reason).inc()
-
-    async def handle(body: Any, message_id: str, claimed: bool) -> None:
-        payload = as_payload(body)
-        await guarded(
-            deliveries,
-            message_id,
-            payload,
-            lambda: parse(payload),
-            claimed=claimed,
-            max_deliveries=settings.max_deliveries,
-        )
-
-    async def handle_batch(bodies: list[Any], ids: list[str]) -> None:
-        """Parse a batch concurrently: while the worker extracts one page, this process
-        finishes the one before. Failed messages stay pending, the others are acknowledged."""
-        outcomes = await asyncio.gather(
-            *(
-                handle(body, message_id, False)
-                for body, message_id in zip(bodies, ids, strict=True)
-            ),
-            return_exceptions=True,
-        )
-        failures = [o for o in outcomes if isinstance(o, BaseException)]
-        if not failures:
-            return
-        done = [i for i, o in zip(ids, outcomes, strict=True) if not isinstance(o, BaseException)]
-        if done:
-            await client.xack(streams.raw, PARSER_GROUP, *done)
-        raise failures[0]
+    # Records and rejections are published by RawConsumer, in one transaction with the raw
+    # messages' acknowledgement; these declare the streams in the AsyncAPI document.
+    broker.publisher(stream=streams.parsed, schema=CorpusRecord, title="parsed")
+    broker.publisher(stream=streams.rejected, schema=Rejection, title="rejected")
 
     reader = StreamSub(
         streams.raw,
@@ -111,15 +77,15 @@ def build_app(settings: Settings | None = None) -> FastStream:
         title="parser",
         description="Raw documents (RawDocument JSON) to parse; dead letters go to <prefix>:dead.",
         parser=parse_batch,
-        decoder=decode_batch,
+        decoder=undecoded_batch,
     )
-    async def on_raw(bodies: list[Any], message: RedisBatchStreamMessage) -> None:
-        await handle_batch(list(bodies), message_ids(message.raw_message))
+    async def on_raw(data: list[Any], message: RedisBatchStreamMessage) -> None:
+        await consumer.batch(data, message_ids(message.raw_message))
 
-    @broker.subscriber(stream=claimer, title="parser-claim")
-    async def on_raw_claimed(body: Any, message: RedisStreamMessage) -> None:
+    @broker.subscriber(stream=claimer, title="parser-claim", decoder=undecoded_entry)
+    async def on_raw_claimed(data: Any, message: RedisStreamMessage) -> None:
         (message_id,) = message_ids(message.raw_message)
-        await handle(body, message_id, claimed=True)
+        await consumer.claimed(data, message_id)
 
     async def setup() -> None:
         await wait_for_broker(client)

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.core.arabic import arabic_ratio, clean_text, content_hash, word_count
-from services.core.errors import ExtractionError, UndecodableBodyError
+from services.core.errors import AkhbarError, ExtractionError, UndecodableBodyError
 from services.core.messages import CorpusRecord, RawDocument, Rejection
 from services.parser.cleanup import clean_extracted
-from services.parser.extract import Extracted
+from services.parser.extract import Extracted, check_html_size
 from services.parser.furniture import FurnitureList
 from services.parser.language import detect_language
 from services.parser.text import parse_plain_text
 
-logger = logging.getLogger(__name__)
-
-HtmlExtractor = Callable[[str, str | None], Awaitable[Extracted | None]]
+HtmlExtractor = Callable[[str, str | None], Extracted | None]
 
 
 @dataclass(frozen=True)
 class ParserPolicy:
-    """What the corpus keeps: which languages, and how short a text may be."""
+    """What the corpus keeps (which languages, how short a text may be) and how large a page
+    the extractor may read."""
 
     languages: frozenset[str]
     min_text_chars: int
+    max_html_bytes: int = 5 * 1024 * 1024
 
 
 def is_plain_text(raw: RawDocument) -> bool:
@@ -42,20 +41,27 @@ class DocumentParser:
         self._furniture = furniture
         self._policy = policy
 
-    async def _extract(self, raw: RawDocument) -> Extracted:
+    def _extract(self, raw: RawDocument) -> Extracted:
         if is_plain_text(raw):
             article = parse_plain_text(raw.body, self._furniture)
             return Extracted(text=article.text, title=article.title)
-        found = await self._extractor(raw.body, raw.url)
+        check_html_size(raw.body, self._policy.max_html_bytes)
+        try:
+            found = self._extractor(raw.body, raw.url)
+        except AkhbarError:
+            raise
+        except Exception as exc:
+            # The extractor is deterministic: what it raises on a page it raises again.
+            raise ExtractionError(f"extractor failed: {type(exc).__name__}: {exc}") from exc
         if found is None:
             raise ExtractionError("no main text found in the page")
         found.text = clean_extracted(found.text, found.title or raw.entry.title, self._furniture)
         return found
 
-    async def parse(self, raw: RawDocument) -> CorpusRecord | Rejection:
+    def parse(self, raw: RawDocument) -> CorpusRecord | Rejection:
         if not raw.body.strip():
             raise UndecodableBodyError("empty body")
-        found = await self._extract(raw)
+        found = self._extract(raw)
         text = found.text
         title = clean_text(found.title or raw.entry.title or "") or None
         if not text:
@@ -97,9 +103,6 @@ class DocumentParser:
         language: str | None = None,
         text_chars: int = 0,
     ) -> Rejection:
-        logger.info(
-            "rejected url=%s source=%s reason=%s detail=%s", raw.url, raw.source, reason, detail
-        )
         return Rejection.model_validate(
             {
                 "id": raw.id,

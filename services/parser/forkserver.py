@@ -3,13 +3,16 @@
 Workers are forked from the forkserver and replaced every `AKHBAR_PARSER_WORKER_TASKS`
 documents. trafilatura pays one-time costs lazily on the first pages it sees (justext's
 stoplists of every language, dateparser's language data): about 0.5 s of CPU per worker. Paid
-here once, they are shared by every worker forked afterwards.
+here once, they are shared by every worker forked afterwards, as are the language model and
+the furniture list.
 """
 
 from __future__ import annotations
 
 from services.parser.extract import warm_up
 from services.parser.orphans import in_forkserver
+from services.parser.worker import prepare
 
 if in_forkserver():
     warm_up()
+    prepare()

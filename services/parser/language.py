@@ -31,6 +31,11 @@ def _identifier() -> Any:
     )
 
 
+def load_model() -> None:
+    """Load the model now: the forkserver does, so every worker shares one copy."""
+    _identifier()
+
+
 def detect_language(text: str) -> tuple[str, float]:
     """ISO 639-1 code and probability of the text's language."""
     lang, prob = _identifier().classify(text[:_SAMPLE_CHARS])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,9 @@ from services.core.messages import RawDocument
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, Streams
 from services.parser.app import build_app
-from services.parser.document import DocumentParser
 from tests.conftest import SEEDS
 from tests.helpers import eventually, running, stream_payloads
+from tests.parser.stub_workers import poison_parse
 
 
 def seed_document(n: int = 0) -> RawDocument:
@@ -62,25 +63,16 @@ async def test_dead_consumers_message_is_reclaimed(
 
 
 async def test_poison_message_dead_lettered_after_max_deliveries_others_parsed(
-    client: Redis, settings: Settings, streams: Streams, monkeypatch: pytest.MonkeyPatch
+    client: Redis, settings: Settings, streams: Streams, tmp_path: Path
 ) -> None:
-    original = DocumentParser.parse
-    attempts: list[str] = []
-
-    async def flaky(self: DocumentParser, raw: RawDocument) -> Any:
-        if raw.id == "poison":
-            attempts.append(raw.id)
-            raise RuntimeError("extractor keeps failing on this page")
-        return await original(self, raw)
-
-    monkeypatch.setattr(DocumentParser, "parse", flaky)
+    attempts = tmp_path / "attempts"  # the worker writes each attempt on the poison here
     await ensure_groups(client, streams)
-    poison = seed_document(0).model_copy(update={"id": "poison", "url": "https://e.com/poison"})
+    poison = seed_document(0).model_copy(update={"id": "poison", "url": attempts.as_uri()})
     await add(client, streams.raw, seed_document(0))
     await add(client, streams.raw, poison)
     await add(client, streams.raw, seed_document(1))
     fast = settings.model_copy(update={"claim_idle_seconds": 0.3, "max_deliveries": 3})
-    async with running(build_app(fast)):
+    async with running(build_app(fast, work=poison_parse)):
 
         async def dead() -> bool:
             return await client.xlen(streams.dead) == 1
@@ -91,7 +83,7 @@ async def test_poison_message_dead_lettered_after_max_deliveries_others_parsed(
     assert letter["payload"]["id"] == "poison"
     assert "gave up after 3 deliveries" in letter["error"]
     assert "extractor keeps failing on this page" in letter["error"]
-    assert attempts == ["poison"] * 3
+    assert attempts.read_text().split() == ["poison"] * 3
     assert sorted(r["id"] for r in await stream_payloads(client, streams.parsed)) == [
         "seed0",
         "seed1",

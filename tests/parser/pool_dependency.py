@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 
-from services.parser.extract import Extracted
-
 IMPORTED_IN = os.getpid()
 
 
-def where_imported(html: str, url: str | None = None) -> Extracted:
+def where_imported(items: list[object]) -> list[str]:
     """Which process imported this module, and which process runs this call."""
-    return Extracted(text=f"{IMPORTED_IN} {os.getpid()}")
+    return [f"{IMPORTED_IN} {os.getpid()}" for _ in items]

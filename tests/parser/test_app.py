@@ -1,20 +1,16 @@
 """The parser service in-process against a real server: routing, acks and dead letters."""
 
-from typing import Any
-
-import pytest
 from redis.asyncio import Redis
 
 from services.core.broker import ensure_groups, make_broker
-from services.core.errors import TransientError
 from services.core.messages import RawDocument
 from services.core.settings import Settings
 from services.core.streams import PARSER_GROUP, Streams
 from services.parser.app import build_app
-from services.parser.document import DocumentParser
 from tests.conftest import SEEDS, seed_article
 from tests.helpers import eventually, running, stream_payloads
 from tests.parser.conftest import PERSIAN, article_page
+from tests.parser.stub_workers import flaky_parse
 
 
 async def test_raw_documents_routed_to_parsed_rejected_and_dead(
@@ -101,16 +97,8 @@ async def test_oversized_page_is_dead_lettered_with_its_reason(
 
 
 async def test_batch_with_a_failing_document_acknowledges_the_others(
-    client: Redis, settings: Settings, streams: Streams, monkeypatch: pytest.MonkeyPatch
+    client: Redis, settings: Settings, streams: Streams
 ) -> None:
-    original = DocumentParser.parse
-
-    async def flaky(self: DocumentParser, raw: RawDocument) -> Any:
-        if raw.id == "flaky":
-            raise TransientError("worker died")
-        return await original(self, raw)
-
-    monkeypatch.setattr(DocumentParser, "parse", flaky)
     documents = [
         RawDocument(
             id=name,
@@ -126,7 +114,8 @@ async def test_batch_with_a_failing_document_acknowledges_the_others(
     for document in documents:
         entry = await client.xadd(streams.raw, {"__data__": document.model_dump_json()})
         flaky_id = entry if document.id == "flaky" else flaky_id
-    async with running(build_app(settings)):  # claiming waits far longer than this test
+    # claiming waits far longer than this test
+    async with running(build_app(settings, work=flaky_parse)):
 
         async def parsed() -> bool:
             return await client.xlen(streams.parsed) == 2

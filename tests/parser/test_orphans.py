@@ -13,12 +13,12 @@ from tests.cli.test_up import alive, descendants
 
 SCRIPT = """
 import asyncio, sys, time
-from services.parser.extract import ExtractorPool
+from services.parser.pool import WorkerPool
+from tests.parser.pool_dependency import where_imported
 
 async def main():
-    pool = ExtractorPool(workers=1)
-    page = "<html><body><article><p>" + "كلمة " * 100 + "</p></article></body></html>"
-    found = await pool.extract(page)
+    pool = WorkerPool(where_imported)
+    found = await pool.run(["<p>x</p>"])
     print("ready" if found else "nothing", flush=True)
     time.sleep(300)
 
