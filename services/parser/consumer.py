@@ -104,7 +104,8 @@ class RawConsumer:
             if outcome.rejected:
                 REJECTED.labels(outcome.reason).inc()
                 logger.info(
-                    "rejected url=%s source=%s reason=%s detail=%s",
+                    "rejected id=%s url=%s source=%s reason=%s detail=%s",
+                    outcome.id,
                     outcome.url,
                     outcome.source,
                     outcome.reason,

@@ -55,3 +55,12 @@ def poison_parse(messages: list[bytes]) -> list[Outcome | Exception]:
         else:
             results.extend(parse_messages([message], POLICY))
     return results
+
+
+def preloaded(items: list[object]) -> list[tuple[int, int]]:
+    """Whether this worker started with the language model and the furniture list loaded."""
+    from services.parser.furniture import default_furniture
+    from services.parser.language import _identifier
+
+    loaded = (_identifier.cache_info().currsize, default_furniture.cache_info().currsize)
+    return [loaded for _ in items]

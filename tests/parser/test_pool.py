@@ -19,7 +19,7 @@ from services.core.errors import (
 from services.core.messages import CorpusRecord, RawDocument
 from services.parser.pool import WorkerPool
 from services.parser.worker import Outcome, parse_messages
-from tests.parser.stub_workers import POLICY, stub_batch
+from tests.parser.stub_workers import POLICY, preloaded, stub_batch
 
 POOL_MAIN = Path(__file__).with_name("pool_main.py")
 
@@ -120,6 +120,15 @@ async def test_a_function_that_raises_fails_only_its_item_as_permanent() -> None
     for error in (failed, alone):
         assert isinstance(error, ExtractionError)
         assert "ValueError: lxml choked" in str(error)
+
+
+async def test_workers_start_with_the_model_and_furniture_loaded() -> None:
+    pool = WorkerPool(preloaded)
+    try:
+        (loaded,) = await pool.run(["first call"])
+    finally:
+        pool.close()
+    assert loaded == (1, 1)
 
 
 def test_timeout_and_size_errors_are_permanent() -> None:
