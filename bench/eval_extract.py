@@ -95,7 +95,7 @@ def load_pages(folder: Path) -> list[Page]:
 def make_parser() -> DocumentParser:
     # The service's default policy, without reading AKHBAR_* from the environment.
     defaults = Settings.model_construct()
-    policy = ParserPolicy(frozenset(defaults.languages), defaults.min_text_chars)
+    policy = ParserPolicy.from_settings(defaults)
     # The service runs the same parser in a worker process; in-process is equivalent here.
     return DocumentParser(extract_html, default_furniture(), policy)
 

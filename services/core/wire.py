@@ -84,9 +84,7 @@ async def parse_batch(
 def _decode_entry(fields: Mapping[bytes, Any]) -> Any:
     """An entry's body as FastStream gives it: JSON decoded, else text, else the fields."""
     data = fields.get(_DATA_KEY)
-    if data is None:
-        return {_text(key): _text(value) for key, value in fields.items()}
-    return decode_data(data)
+    return _fields_text(fields) if data is None else decode_data(data)
 
 
 def decode_data(data: bytes) -> Any:
@@ -100,9 +98,11 @@ def decode_data(data: bytes) -> Any:
 def entry_data(fields: Mapping[bytes, Any]) -> bytes:
     """An entry's data undecoded: its `__data__` field, else its fields as a JSON object."""
     data = fields.get(_DATA_KEY)
-    if data is None:
-        return orjson.dumps({_text(key): _text(value) for key, value in fields.items()})
-    return bytes(data)
+    return orjson.dumps(_fields_text(fields)) if data is None else bytes(data)
+
+
+def _fields_text(fields: Mapping[bytes, Any]) -> dict[str, str]:
+    return {_text(key): _text(value) for key, value in fields.items()}
 
 
 def _text(value: bytes) -> str:

@@ -39,9 +39,7 @@ def build_app(settings: Settings | None = None, *, work: BatchFunction | None = 
     streams = Streams(settings.stream_prefix)
     broker = make_broker(settings)
     client = connect(settings)
-    policy = ParserPolicy(
-        frozenset(settings.languages), settings.min_text_chars, settings.parser_max_html_bytes
-    )
+    policy = ParserPolicy.from_settings(settings)
     pool = WorkerPool(
         work or partial(parse_messages, policy=policy, time_limit=settings.parser_extract_timeout),
         items_per_worker=settings.parser_worker_tasks,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from services.core.arabic import arabic_ratio, clean_text, content_hash, word_count
 from services.core.errors import AkhbarError, ExtractionError, UndecodableBodyError
 from services.core.messages import CorpusRecord, RawDocument, Rejection
+from services.core.settings import Settings
 from services.parser.cleanup import clean_extracted
 from services.parser.extract import Extracted, check_html_size
 from services.parser.furniture import FurnitureList
@@ -24,7 +25,13 @@ class ParserPolicy:
 
     languages: frozenset[str]
     min_text_chars: int
-    max_html_bytes: int = 5 * 1024 * 1024
+    max_html_bytes: int = Settings.model_fields["parser_max_html_bytes"].default
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ParserPolicy:
+        return cls(
+            frozenset(settings.languages), settings.min_text_chars, settings.parser_max_html_bytes
+        )
 
 
 def is_plain_text(raw: RawDocument) -> bool:

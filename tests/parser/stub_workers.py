@@ -14,8 +14,7 @@ from services.parser.document import ParserPolicy
 from services.parser.worker import Outcome, parse_messages
 
 # The service's default policy, without reading AKHBAR_* from the environment.
-_DEFAULTS = Settings.model_construct()
-POLICY = ParserPolicy(frozenset(_DEFAULTS.languages), _DEFAULTS.min_text_chars)
+POLICY = ParserPolicy.from_settings(Settings.model_construct())
 
 
 def stub_batch(items: list[str]) -> list[str]:
