@@ -34,7 +34,8 @@ class Settings(BaseSettings):
         default=120.0,
         gt=0,
         description="A message pending this long with its consumer is claimed by another; "
-        "keep it well above the slowest batch (parser_batch x parser_extract_timeout).",
+        "keep it well above the longest a parser holds a batch (2 x parser_batch x "
+        "parser_extract_timeout: one batch waits in the worker's queue behind another).",
     )
     maintenance_seconds: float = Field(default=10.0, gt=0, description="Trim/cleanup period.")
     stream_emergency_maxlen: int = Field(default=2_000_000, ge=1000)

@@ -53,32 +53,38 @@ def build_app(settings: Settings | None = None, *, work: BatchFunction | None = 
         settings.max_deliveries,
     )
     name = consumer_name("parser", settings.consumer_name)
+    # Two readers share the worker: while one's batch runs, the other's waits in the worker's
+    # queue (WorkerPool.DEPTH), so the worker never waits for a round trip to the server.
+    readers = [name, f"{name}-2"]
     lifecycle = Lifecycle(
-        client, streams, settings, inputs={streams.raw: [name, claimer_name(name)]}
+        client, streams, settings, inputs={streams.raw: [*readers, claimer_name(name)]}
     )
     # Records and rejections are published by RawConsumer, in one transaction with the raw
     # messages' acknowledgement; these declare the streams in the AsyncAPI document.
     broker.publisher(stream=streams.parsed, schema=CorpusRecord, title="parsed")
     broker.publisher(stream=streams.rejected, schema=Rejection, title="rejected")
 
-    reader = StreamSub(
-        streams.raw,
-        group=PARSER_GROUP,
-        consumer=name,
-        batch=True,
-        max_records=settings.parser_batch,
-    )
-    claimer = claimer_sub(streams.raw, PARSER_GROUP, name, settings)
-
-    @broker.subscriber(
-        stream=reader,
-        title="parser",
-        description="Raw documents (RawDocument JSON) to parse; dead letters go to <prefix>:dead.",
-        parser=parse_batch,
-        decoder=undecoded_batch,
-    )
     async def on_raw(data: list[Any], message: RedisBatchStreamMessage) -> None:
         await consumer.batch(data, message_ids(message.raw_message))
+
+    for reader in readers:
+        broker.subscriber(
+            stream=StreamSub(
+                streams.raw,
+                group=PARSER_GROUP,
+                consumer=reader,
+                batch=True,
+                max_records=settings.parser_batch,
+            ),
+            title="parser",
+            description="Raw documents (RawDocument JSON) to parse; dead letters go to "
+            "<prefix>:dead.",
+            parser=parse_batch,
+            decoder=undecoded_batch,
+            include_in_schema=reader == name,  # the same subscription, documented once
+        )(on_raw)
+
+    claimer = claimer_sub(streams.raw, PARSER_GROUP, name, settings)
 
     @broker.subscriber(stream=claimer, title="parser-claim", decoder=undecoded_entry)
     async def on_raw_claimed(data: Any, message: RedisStreamMessage) -> None:

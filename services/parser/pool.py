@@ -2,10 +2,11 @@
 
 trafilatura is not thread-safe and its memory grows over long runs, so it never runs in the
 service's own process: a process pool runs it, and each worker is replaced after a fixed
-number of documents. The pool takes a batch at a time, so a worker goes from one page to
-the next without a round trip through the service for each. A batch that keeps a worker
-busy past its time limit gets the worker killed, so one pathological page cannot stall the
-service; its pages are then run one at a time, so only the page at fault fails.
+number of documents. The worker takes a batch at a time, with the next one already queued
+beside it, so it goes from one page to the next without a round trip through the service.
+A batch that keeps a worker busy past its time limit gets the worker killed, so one
+pathological page cannot stall the service; its pages are then run one at a time, so only
+the page at fault fails.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from services.core.errors import ExtractionError, ExtractionTimeoutError, TransientError
@@ -51,15 +53,32 @@ def main_module_imports() -> list[str]:
     return sorted(names)
 
 
+@dataclass
+class _Handover:
+    """A batch handed to the worker whose outcome is not handled yet."""
+
+    items: list[Any]
+    future: asyncio.Future[list[Any]]
+
+
 class WorkerPool:
     """A worker process running `function` on batches, replaced every `items_per_worker` items.
 
-    `timeout` bounds one item's time: a batch may take `timeout` per item. Past that the
-    worker is killed and the batch's items are run again one at a time; an item that runs
-    out of time alone gets `ExtractionTimeoutError`, one whose worker dies `TransientError`,
-    one on which `function` itself raises `ExtractionError`. Results come back per item:
-    a value or the exception for that item, never raised.
+    Two batches may be handed over at once: while one runs, the next waits in the worker's own
+    queue, so the worker goes from one batch to the next without waiting for the service to
+    publish the last one's results and read more. Batches run, and their outcomes are
+    handled, in the order they were handed over.
+
+    `timeout` bounds one item's time: a batch may take `timeout` per item, counted from the
+    moment the batch ahead of it was handled. Past that the worker is killed, the batch's
+    items are run again one at a time, and the batch queued behind it is handed to the new
+    worker. An item that runs out of time alone gets `ExtractionTimeoutError`, one whose
+    worker dies `TransientError`, one on which `function` itself raises `ExtractionError`.
+    Results come back per item: a value or the exception for that item, never raised.
     """
+
+    # One batch running and one queued behind it.
+    DEPTH = 2
 
     def __init__(
         self,
@@ -72,9 +91,17 @@ class WorkerPool:
         self._items_per_worker = items_per_worker
         self._timeout = timeout
         self._done = 0
-        # One batch at a time, so a batch's time limit never counts time spent queued.
-        self._slot = asyncio.Lock()
+        self._slots = asyncio.Semaphore(self.DEPTH)
+        # Taken in hand-over order (asyncio locks are fair): the holder's batch is the one the
+        # worker runs, so a time limit never counts another batch's time.
+        self._turn = asyncio.Lock()
+        self._handed: list[_Handover] = []
         self._pool = self._new_pool()
+
+    @property
+    def in_flight(self) -> int:
+        """Batches handed to the worker whose outcome is not handled yet."""
+        return len(self._handed)
 
     @staticmethod
     def _new_pool() -> ProcessPoolExecutor:
@@ -89,20 +116,30 @@ class WorkerPool:
             max_workers=1, mp_context=context, initializer=orphans.die_with_parent
         )
 
-    def _replace(self, *, kill: bool) -> None:
+    def _submit(self, items: list[Any]) -> asyncio.Future[list[Any]]:
+        return asyncio.get_running_loop().run_in_executor(self._pool, self._function, items)
+
+    def _replace(self, *, failed: _Handover | None = None) -> None:
+        """A new worker. After a failure the old one is killed and the batches queued behind
+        `failed` are handed to the new one, in order; a worker replaced for its quota first
+        finishes the batches already queued with it."""
         pool, self._pool = self._pool, self._new_pool()
         self._done = 0
-        if kill:
+        if failed is not None:
             # shutdown() never stops a running task; a stuck worker has to be killed.
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+            for queued in self._handed:
+                if queued is not failed:
+                    _discard(queued.future)  # it fails, or never starts, with the old worker
+                    queued.future = self._submit(queued.items)
+        pool.shutdown(wait=False, cancel_futures=failed is not None)
 
     async def run(self, items: Sequence[Any]) -> list[Any]:
         """`function`'s result for each item, or the exception that item ended with."""
         if not items:
             return []
-        async with self._slot:
+        async with self._slots:
             try:
                 return await self._call(list(items))
             except (ExtractionTimeoutError, TransientError, ExtractionError) as exc:
@@ -119,32 +156,47 @@ class WorkerPool:
         return result
 
     async def _call(self, items: list[Any]) -> list[Any]:
-        loop = asyncio.get_running_loop()
-        limit = self._timeout * len(items)
-        deadline = asyncio.timeout(limit)
+        handover = _Handover(items, self._submit(items))
+        self._handed.append(handover)
         try:
-            async with deadline:
-                results = await loop.run_in_executor(self._pool, self._function, items)
-        except TimeoutError as exc:
-            if not deadline.expired():
-                raise ExtractionError(f"worker failed: TimeoutError: {exc}") from exc
+            async with self._turn:
+                return await self._outcome(handover)
+        finally:
+            self._handed.remove(handover)
+            _discard(handover.future)
+
+    async def _outcome(self, handover: _Handover) -> list[Any]:
+        items, future = handover.items, handover.future
+        limit = self._timeout * len(items)
+        done, _ = await asyncio.wait([future], timeout=limit)
+        if not done:
             logger.error("worker timed out items=%d limit=%.1fs", len(items), limit)
-            self._replace(kill=True)
-            raise ExtractionTimeoutError(f"extraction took longer than {self._timeout:g}s") from exc
-        except BrokenProcessPool as exc:
+            self._replace(failed=handover)
+            raise ExtractionTimeoutError(f"extraction took longer than {self._timeout:g}s")
+        if future.cancelled():
+            raise TransientError("extraction cancelled: the worker pool was closed")
+        error = future.exception()
+        if isinstance(error, BrokenProcessPool):
             # A worker died (segfault, OOM kill): replace the pool and let the message be
             # redelivered; repeated deaths on one document end in the dead stream.
-            logger.error("worker died items=%d reason=%s", len(items), exc)
-            self._replace(kill=False)
-            raise TransientError(f"extractor worker died: {exc}") from exc
-        except Exception as exc:
-            raise ExtractionError(f"worker failed: {type(exc).__name__}: {exc}") from exc
+            logger.error("worker died items=%d reason=%s", len(items), error)
+            self._replace(failed=handover)
+            raise TransientError(f"extractor worker died: {error}") from error
+        if error is not None:
+            raise ExtractionError(f"worker failed: {type(error).__name__}: {error}") from error
+        results = future.result()
         if len(results) != len(items):
             raise ExtractionError(f"worker gave {len(results)} results for {len(items)} items")
         self._done += len(items)
         if self._done >= self._items_per_worker:
-            self._replace(kill=False)  # between batches: nothing runs in the old worker
+            self._replace()  # the batch queued behind this one still runs in the old worker
         return results
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _discard(future: asyncio.Future[Any]) -> None:
+    """Give up a batch's future: cancel it, or read its error so none is logged as unread."""
+    if not future.cancel() and not future.cancelled():
+        future.exception()

@@ -56,12 +56,12 @@ def test_stats_shows_consumers_of_a_running_pipeline(
                 found = json.loads(run_akhbar("stats", "--json", cwd=tmp_path, env=env).stdout)
                 groups = found["streams"]["raw"]["groups"]
                 consumers = groups[0]["consumers"] if groups else []
-                if len(consumers) >= 4 and found["corpus"]["documents"] == 2:
+                if len(consumers) >= 6 and found["corpus"]["documents"] == 2:
                     break
                 time.sleep(0.5)
             names = sorted(str(c["name"]) for c in consumers)
-            # two parsers, each a reader and a claimer
-            assert len([n for n in names if n.startswith("parser-")]) == 4, names
+            # two parsers, each two readers and a claimer
+            assert len([n for n in names if n.startswith("parser-")]) == 6, names
             assert all(isinstance(c["idle_ms"], int) for c in consumers)
         finally:
             up.send_signal(signal.SIGINT)

@@ -19,8 +19,14 @@ POLICY = ParserPolicy.from_settings(Settings.model_construct())
 
 def stub_batch(items: list[str]) -> list[str]:
     """Each item back with the worker's pid: "sleep:PATH" hangs (its pid written to PATH),
-    "exit" kills the worker, "raise" raises for the whole batch."""
+    "wait:PATH" waits until PATH exists, "nap:SECONDS" sleeps that long, "exit" kills the
+    worker, "raise" raises for the whole batch."""
     for item in items:
+        if item.startswith("wait:"):
+            while not Path(item.removeprefix("wait:")).exists():
+                time.sleep(0.01)
+        if item.startswith("nap:"):
+            time.sleep(float(item.removeprefix("nap:")))
         if item.startswith("sleep:"):
             Path(item.removeprefix("sleep:")).write_text(str(os.getpid()))
             time.sleep(600)

@@ -19,6 +19,7 @@ from services.core.errors import (
 from services.core.messages import CorpusRecord, RawDocument
 from services.parser.pool import WorkerPool
 from services.parser.worker import Outcome, parse_messages
+from tests.helpers import eventually
 from tests.parser.stub_workers import POLICY, preloaded, stub_batch
 
 POOL_MAIN = Path(__file__).with_name("pool_main.py")
@@ -120,6 +121,81 @@ async def test_a_function_that_raises_fails_only_its_item_as_permanent() -> None
     for error in (failed, alone):
         assert isinstance(error, ExtractionError)
         assert "ValueError: lxml choked" in str(error)
+
+
+async def test_the_next_batch_waits_in_the_worker_while_one_runs(tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    pool = WorkerPool(stub_batch)
+    try:
+        first = asyncio.create_task(pool.run([f"wait:{release}"]))
+        second = asyncio.create_task(pool.run(["next"]))
+
+        async def both_handed_over() -> bool:
+            return pool.in_flight == 2
+
+        await eventually(both_handed_over)
+        assert not first.done()
+        assert not second.done()
+        release.touch()
+        (held,), (queued,) = await asyncio.gather(first, second)
+    finally:
+        release.touch()  # a failed check must not leave the worker waiting
+        pool.close()
+    assert _pid(held) == _pid(queued)
+    assert pool.in_flight == 0
+
+
+async def test_a_queued_batch_time_limit_starts_when_the_batch_ahead_is_done() -> None:
+    pool = WorkerPool(stub_batch, timeout=1.0)
+    try:
+        await pool.run(["warm-up"])
+        # 1.8 s ahead, then 0.6 s: within each batch's limit only if counted from its turn.
+        ahead, queued = await asyncio.gather(
+            pool.run(["nap:0.6", "nap:0.6", "nap:0.6"]), pool.run(["nap:0.6"])
+        )
+    finally:
+        pool.close()
+    assert [r.split()[0] for r in [*ahead, *queued]] == ["nap:0.6"] * 4
+
+
+async def test_a_batch_queued_behind_a_stalled_one_runs_in_the_next_worker(
+    tmp_path: Path,
+) -> None:
+    pid_file = tmp_path / "pid"
+    pool = WorkerPool(stub_batch, timeout=1.0)
+    try:
+        (warm_up,) = await pool.run(["warm-up"])  # the worker the batch ahead stalls
+        stalled_batch, queued = await asyncio.gather(
+            pool.run(["before", f"sleep:{pid_file}"]), pool.run(["b1", "b2"])
+        )
+    finally:
+        pool.close()
+    before, stalled = stalled_batch
+    assert isinstance(stalled, ExtractionTimeoutError)
+    assert [r.split()[0] for r in [before, *queued]] == ["before", "b1", "b2"]
+    assert _pid(warm_up) not in {_pid(r) for r in queued}
+
+
+async def test_a_batch_queued_behind_a_dying_one_runs_in_the_next_worker() -> None:
+    pool = WorkerPool(stub_batch)
+    try:
+        (a, died), (b,) = await asyncio.gather(pool.run(["a", "exit"]), pool.run(["b"]))
+    finally:
+        pool.close()
+    assert isinstance(died, TransientError)
+    assert (a.split()[0], b.split()[0]) == ("a", "b")
+
+
+async def test_a_worker_replaced_for_its_quota_finishes_the_batch_queued_with_it() -> None:
+    pool = WorkerPool(stub_batch, items_per_worker=2)
+    try:
+        first, queued = await asyncio.gather(pool.run(["a", "b"]), pool.run(["c", "d"]))
+        (later,) = await pool.run(["e"])
+    finally:
+        pool.close()
+    assert [r.split()[0] for r in [*first, *queued, later]] == ["a", "b", "c", "d", "e"]
+    assert {_pid(r) for r in [*first, *queued]} == {_pid(first[0])}
+    assert _pid(later) != _pid(first[0])
 
 
 async def test_workers_start_with_the_model_and_furniture_loaded() -> None:
