@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -197,6 +198,10 @@ def main() -> int:
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
+    # A reused --workdir keeps its pages, not the last run's corpus and server state: against
+    # those, every page would be a duplicate, which costs the store less than storing it.
+    for state in (workdir / "corpus", workdir / ".akhbar"):
+        shutil.rmtree(state, ignore_errors=True)
     folder = workdir / "pages"
     origin = generate(folder, args.documents)
     pages = sorted(folder.glob("*.html"))
@@ -244,6 +249,12 @@ def main() -> int:
             "(largest replica) |"
         )
     print(f"\nexit code {run['code']}; summary:\n```\n{run['output'].strip()}\n```")  # type: ignore[union-attr]
+    stored = re.search(r"^\s*stored\s+(\d+)", str(run["output"]), re.MULTILINE)
+    if not stored or int(stored.group(1)) != args.documents:
+        print(
+            f"\n**Not every page was stored** ({stored.group(1) if stored else 'no'} of "
+            f"{args.documents}): the run does not measure the whole pipeline."
+        )
     if args.profile:
         print(f"\n### Where the time goes ({args.profile_seconds} s of py-spy samples)\n")
         print(profiles.report(args.profile, list(SERVICES)))
