@@ -19,7 +19,7 @@ import types
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.core.errors import ExtractionError, ExtractionTimeoutError, TransientError
@@ -55,10 +55,12 @@ def main_module_imports() -> list[str]:
 
 @dataclass
 class _Handover:
-    """A batch handed to the worker whose outcome is not handled yet."""
+    """A batch handed to a worker whose outcome is not handled yet: the pool it went to and
+    its future there (both replaced when it is handed to a new worker)."""
 
     items: list[Any]
-    future: asyncio.Future[list[Any]]
+    pool: ProcessPoolExecutor = field(init=False)
+    future: asyncio.Future[list[Any]] = field(init=False)
 
 
 class WorkerPool:
@@ -116,24 +118,34 @@ class WorkerPool:
             max_workers=1, mp_context=context, initializer=orphans.die_with_parent
         )
 
-    def _submit(self, items: list[Any]) -> asyncio.Future[list[Any]]:
-        return asyncio.get_running_loop().run_in_executor(self._pool, self._function, items)
+    def _hand_over(self, handover: _Handover) -> None:
+        loop = asyncio.get_running_loop()
+        handover.pool = self._pool
+        handover.future = loop.run_in_executor(self._pool, self._function, handover.items)
 
     def _replace(self, *, failed: _Handover | None = None) -> None:
-        """A new worker. After a failure the old one is killed and the batches queued behind
-        `failed` are handed to the new one, in order; a worker replaced for its quota first
-        finishes the batches already queued with it."""
-        pool, self._pool = self._pool, self._new_pool()
-        self._done = 0
-        if failed is not None:
-            # shutdown() never stops a running task; a stuck worker has to be killed.
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
-            for queued in self._handed:
-                if queued is not failed:
-                    _discard(queued.future)  # it fails, or never starts, with the old worker
-                    queued.future = self._submit(queued.items)
-        pool.shutdown(wait=False, cancel_futures=failed is not None)
+        """A new worker. After a failure the failed batch's worker is killed and the batches
+        queued behind it are handed to the new one, in order; a worker replaced for its quota
+        first finishes the batch already queued with it (`_retire`)."""
+        old = failed.pool if failed is not None else self._pool
+        if old is self._pool:
+            self._pool = self._new_pool()
+            self._done = 0
+        if failed is None:
+            return
+        # shutdown() never stops a running task; a stuck worker has to be killed.
+        for process in list((getattr(old, "_processes", None) or {}).values()):
+            process.kill()
+        for queued in self._handed:
+            if queued is not failed and queued.pool is old:
+                _discard(queued.future)  # it fails, or never starts, with the old worker
+                self._hand_over(queued)
+        old.shutdown(wait=False, cancel_futures=True)
+
+    def _retire(self, pool: ProcessPoolExecutor) -> None:
+        """Shut a replaced pool down once no batch handed to it is left."""
+        if pool is not self._pool and not any(h.pool is pool for h in self._handed):
+            pool.shutdown(wait=False)
 
     async def run(self, items: Sequence[Any]) -> list[Any]:
         """`function`'s result for each item, or the exception that item ended with."""
@@ -156,7 +168,8 @@ class WorkerPool:
         return result
 
     async def _call(self, items: list[Any]) -> list[Any]:
-        handover = _Handover(items, self._submit(items))
+        handover = _Handover(items)
+        self._hand_over(handover)
         self._handed.append(handover)
         try:
             async with self._turn:
@@ -164,6 +177,7 @@ class WorkerPool:
         finally:
             self._handed.remove(handover)
             _discard(handover.future)
+            self._retire(handover.pool)
 
     async def _outcome(self, handover: _Handover) -> list[Any]:
         items, future = handover.items, handover.future
@@ -189,7 +203,7 @@ class WorkerPool:
             raise ExtractionError(f"worker gave {len(results)} results for {len(items)} items")
         self._done += len(items)
         if self._done >= self._items_per_worker:
-            self._replace()  # the batch queued behind this one still runs in the old worker
+            self._replace()
         return results
 
     def close(self) -> None:

@@ -198,6 +198,24 @@ async def test_a_worker_replaced_for_its_quota_finishes_the_batch_queued_with_it
     assert _pid(later) != _pid(first[0])
 
 
+async def test_a_worker_replaced_for_its_quota_is_killed_if_its_last_batch_stalls(
+    tmp_path: Path,
+) -> None:
+    pid_file = tmp_path / "pid"
+    pool = WorkerPool(stub_batch, items_per_worker=2, timeout=1.0)
+    try:
+        await pool.run(["warm-up"])
+        # "a" fills the quota; the stalling batch is already queued with the same worker.
+        (a,), (stalled,) = await asyncio.gather(pool.run(["a"]), pool.run([f"sleep:{pid_file}"]))
+        assert isinstance(stalled, ExtractionTimeoutError)
+        assert int(pid_file.read_text()) == _pid(a)
+        assert await _until_gone(_pid(a))
+        (later,) = await pool.run(["next"])
+    finally:
+        pool.close()
+    assert _pid(later) != _pid(a)
+
+
 async def test_workers_start_with_the_model_and_furniture_loaded() -> None:
     pool = WorkerPool(preloaded)
     try:
