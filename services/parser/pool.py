@@ -126,7 +126,7 @@ class WorkerPool:
     def _replace(self, *, failed: _Handover | None = None) -> None:
         """A new worker. After a failure the failed batch's worker is killed and the batches
         queued behind it are handed to the new one, in order; a worker replaced for its quota
-        first finishes the batch already queued with it (`_retire`)."""
+        first finishes the batch already queued with it. `_retire` shuts the old one down."""
         old = failed.pool if failed is not None else self._pool
         if old is self._pool:
             self._pool = self._new_pool()
@@ -140,12 +140,12 @@ class WorkerPool:
             if queued is not failed and queued.pool is old:
                 _discard(queued.future)  # it fails, or never starts, with the old worker
                 self._hand_over(queued)
-        old.shutdown(wait=False, cancel_futures=True)
 
     def _retire(self, pool: ProcessPoolExecutor) -> None:
-        """Shut a replaced pool down once no batch handed to it is left."""
+        """Shut a replaced pool down once no batch handed to it is left (once the failed
+        batch is handled, or the last one queued with a worker replaced for its quota)."""
         if pool is not self._pool and not any(h.pool is pool for h in self._handed):
-            pool.shutdown(wait=False)
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, items: Sequence[Any]) -> list[Any]:
         """`function`'s result for each item, or the exception that item ended with."""
