@@ -53,9 +53,9 @@ def build_app(settings: Settings | None = None, *, work: BatchFunction | None = 
         settings.max_deliveries,
     )
     name = consumer_name("parser", settings.consumer_name)
-    # Two readers share the worker: while one's batch runs, the other's waits in the worker's
-    # queue (WorkerPool.DEPTH), so the worker never waits for a round trip to the server.
-    readers = [name, f"{name}-2"]
+    # One reader per batch the worker holds: while one's batch runs, the next waits in the
+    # worker's queue, so the worker never waits for a round trip to the server.
+    readers = [name, *(f"{name}-{n}" for n in range(2, WorkerPool.DEPTH + 1))]
     lifecycle = Lifecycle(
         client, streams, settings, inputs={streams.raw: [*readers, claimer_name(name)]}
     )
