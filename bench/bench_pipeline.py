@@ -7,8 +7,9 @@ Usage: python bench/bench_pipeline.py [--documents N] [--workdir DIR]
    and URL the parser gets, in a process pool with one worker per core: documents/s; measured
    again after step 3 (on up to 3,000 of the pages), the ratio taken against the mean.
 3. `akhbar up --replay DIR --until-idle --parsers <cores>` with a fresh embedded server:
-   documents/s over the wall time of the run, peak RSS of every process (sampled from
-   /proc every 0.2 s, children included), and the parsers' RSS at the start and the end.
+   documents/s over the wall time of the run, peak RSS and CPU time of every process
+   (sampled from /proc every 0.5 s, children included, `bench/procs.py`), the whole
+   machine's busy time, and the parsers' RSS at the start and the end.
 4. Prints a Markdown report with the machine.
 """
 
@@ -23,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import profiles  # noqa: E402
 from bench.corpus_gen import generate  # noqa: E402
+from bench.procs import SERVICES, TreeWatcher, descendants, machine_cpu  # noqa: E402
 from services.parser.extract import trafilatura_options  # noqa: E402
 
 
@@ -56,65 +57,10 @@ def ceiling(pages: list[Path], workers: int) -> float:
         return len(pages) / (time.perf_counter() - started)
 
 
-def rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def tree(pid: int) -> dict[int, str]:
-    """Every descendant of pid with a role name taken from its command line."""
-    found: dict[int, str] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, IndexError, ValueError):
-            continue
-        found.setdefault(int(stat.parent.name), f"{ppid}|{cmdline}")
-    result: dict[int, str] = {}
-    frontier = [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, info in found.items():
-            ppid, cmdline = info.split("|", 1)
-            if int(ppid) == parent and child not in result:
-                result[child] = role(cmdline)
-                frontier.append(child)
-    return result
-
-
-SERVICES = ("store", "parser", "fetcher")
 RECHECK_PAGES = 3000
 # Profiles start once the services have loaded and the pipeline is flowing.
 PROFILE_AFTER = 8.0
-
-
-def role(cmdline: str) -> str:
-    for name in SERVICES:
-        if f"services.cli.main {name}" in cmdline:
-            return name
-    if "valkey-server" in cmdline:
-        return "valkey"
-    if "forkserver" in cmdline or "multiprocessing" in cmdline:
-        return "parser-helper"
-    return "other"
+SAMPLE_SECONDS = 0.5
 
 
 def run_pipeline(
@@ -135,49 +81,40 @@ def run_pipeline(
         "--parsers",
         str(parsers),
     ]
-    peaks: dict[str, int] = defaultdict(int)
-    samples: dict[int, list[int]] = defaultdict(list)
-    # Last CPU time seen per process (a process's time is lost once it has exited, so the
-    # extraction workers, replaced every few hundred documents, are undercounted slightly).
-    cpu: dict[int, tuple[str, float]] = {}
-    roles: dict[int, str] = {}
     profilers: list[subprocess.Popen[bytes]] = []
+    machine_before = machine_cpu()
+    own_before = time.process_time()
     started = time.perf_counter()
     with subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True) as up:
+        watcher = TreeWatcher(up.pid)
         while up.poll() is None:
-            for pid, seen_as in tree(up.pid).items():
-                # A process's first clear role sticks: an exiting one has no command line.
-                name = (
-                    roles.setdefault(pid, seen_as)
-                    if seen_as != "other"
-                    else roles.get(pid, "other")
-                )
-                rss = rss_kb(pid)
-                peaks[name] = max(peaks[name], rss)
-                cpu[pid] = (name, max(cpu_seconds(pid), cpu.get(pid, ("", 0.0))[1]))
-                if name == "parser" and rss:
-                    samples[pid].append(rss)
+            watcher.sample()
             if profile and not profilers and time.perf_counter() - started > PROFILE_AFTER:
                 profilers = [
                     profiles.start(pid, name, profile, profile_seconds)
-                    for pid, name in roles.items()
+                    for pid, (_, name) in descendants(up.pid).items()
                     if name in SERVICES
                 ]
-            time.sleep(0.2)
+            time.sleep(SAMPLE_SECONDS)
         output = up.stdout.read() if up.stdout else ""
     elapsed = time.perf_counter() - started
+    watching = time.process_time() - own_before
+    machine_after = machine_cpu()
     for profiler in profilers:
         profiler.wait()
+    ticks = machine_after[0] - machine_before[0]
+    busy = 1 - (machine_after[1] - machine_before[1]) / ticks if ticks else 0.0
     # Growth from a tenth of the way in (imports and first pages done) to the end.
-    growth = [s[-1] - s[len(s) // 10] for s in samples.values() if len(s) >= 10]
-    by_role: dict[str, float] = defaultdict(float)
-    for name, seconds in cpu.values():
-        by_role[name] += seconds
+    growth = [s[-1] - s[len(s) // 10] for s in watcher.rss.values() if len(s) >= 10]
     return {
-        "cpu": dict(by_role),
+        "cpu": watcher.cpu_by_role(),
         "elapsed": elapsed,
+        # Busy share of every core of the machine during the run, and the CPU this script
+        # spent watching it.
+        "machine_busy": busy,
+        "watching": watching,
         "output": output,
-        "peaks": dict(peaks),
+        "peaks": dict(watcher.peaks),
         "parser_growth": growth,
         "code": up.returncode,
     }
@@ -242,6 +179,18 @@ def main() -> int:
             f"| CPU {name} | {seconds:.1f} s ({100 * seconds / cpu_total:.0f}%, "
             f"{1000 * seconds / args.documents:.1f} ms/document) |"
         )
+    machine = float(run["machine_busy"]) * float(run["elapsed"]) * cores  # type: ignore[arg-type]
+    watching = float(run["watching"])  # type: ignore[arg-type]
+    print(
+        f"| CPU, whole machine during the run | {machine:.1f} s "
+        f"({100 * float(run['machine_busy']):.0f}% of {cores} cores busy, "  # type: ignore[arg-type]
+        f"{1000 * machine / args.documents:.1f} ms/document) |"
+    )
+    print(f"| CPU, this script watching the run | {watching:.1f} s |")
+    print(
+        f"| CPU not attributed (the kernel's own work, anything else running) | "
+        f"{machine - cpu_total - watching:.1f} s |"
+    )
     growth = run["parser_growth"]
     if growth:
         print(
