@@ -88,7 +88,9 @@ def machine_cpu() -> tuple[int, int]:
 
 
 @dataclass
-class _Seen:
+class Seen:
+    """What the watcher last read of one process."""
+
     role: str
     parent: int
     own: float = 0.0
@@ -103,7 +105,7 @@ class TreeWatcher:
     root: int
     peaks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     rss: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    _seen: dict[int, _Seen] = field(default_factory=dict)
+    _seen: dict[int, Seen] = field(default_factory=dict)
     _scans: int = 0
 
     def sample(self) -> None:
@@ -115,7 +117,7 @@ class TreeWatcher:
             if times is None:
                 continue
             # A process's first clear role sticks: an exiting one has no command line.
-            seen = self._seen.setdefault(pid, _Seen(seen_as, parent))
+            seen = self._seen.setdefault(pid, Seen(seen_as, parent))
             if seen.role == "other" and seen_as != "other":
                 seen.role = seen_as
             seen.own = max(seen.own, times[0])
@@ -127,18 +129,21 @@ class TreeWatcher:
                 self.rss[pid].append(kb)
 
     def cpu_by_role(self) -> dict[str, float]:
-        """CPU seconds per role: live processes' own time, and processes that exited and
-        were reaped while their parent was still watched through the parent's children
-        time (their own time read before exiting misses the last moments)."""
-        by_role: dict[str, float] = defaultdict(float)
-        for seen in self._seen.values():
-            by_role[seen.role] += seen.children
-        for seen in self._seen.values():
-            parent = self._seen.get(seen.parent)
-            if parent is None or seen.last_scan >= parent.last_scan:
-                by_role[seen.role] += seen.own
-            elif parent.role != seen.role:
-                # Counted in the parent's children time, under the parent's role.
-                by_role[parent.role] -= seen.own
-                by_role[seen.role] += seen.own
-        return dict(by_role)
+        return cpu_by_role(self._seen)
+
+
+def cpu_by_role(seen: dict[int, Seen]) -> dict[str, float]:
+    """CPU seconds per role: live processes' own time, and processes that exited and were
+    reaped while their parent was still watched through the parent's children time (their
+    own time read before exiting misses the last moments)."""
+    by_role: dict[str, float] = defaultdict(float)
+    for process in seen.values():
+        by_role[process.role] += process.children + process.own
+    for process in seen.values():
+        parent = seen.get(process.parent)
+        if parent is not None and process.last_scan < parent.last_scan:
+            # Reaped: its time, its own reaped children's included, is in the parent's
+            # children time. What was read of it stays under its role; only its last
+            # moments stay under the parent's.
+            by_role[parent.role] -= process.own + process.children
+    return dict(by_role)

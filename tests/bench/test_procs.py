@@ -1,0 +1,46 @@
+"""CPU attribution of the pipeline benchmark's process watcher."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.procs import Seen, cpu_by_role
+
+
+def test_live_processes_count_their_own_time() -> None:
+    seen = {
+        1: Seen("up", 0, own=1.0, last_scan=9),
+        2: Seen("store", 1, own=2.0, last_scan=9),
+    }
+    assert cpu_by_role(seen) == {"up": 1.0, "store": 2.0}
+
+
+def test_a_reaped_worker_counts_in_full_once_through_its_forkserver() -> None:
+    # The worker used 5.0 s; the watcher read 4.5 of them before it exited.
+    seen = {
+        10: Seen("parser-helper", 2, own=0.5, children=5.0, last_scan=9),
+        11: Seen("parser-helper", 10, own=4.5, last_scan=6),
+        12: Seen("parser-helper", 10, own=3.0, last_scan=9),
+    }
+    assert cpu_by_role(seen)["parser-helper"] == pytest.approx(0.5 + 5.0 + 3.0)
+
+
+def test_a_reaped_process_of_another_role_keeps_its_time_under_its_role() -> None:
+    # The parser service reaped its forkserver (own 1.0, its reaped workers 5.0 by the last
+    # reading; 1.2 and 6.0 in the end, all of it in the service's children time).
+    seen = {
+        2: Seen("parser", 1, own=0.7, children=7.2, last_scan=9),
+        10: Seen("parser-helper", 2, own=1.0, children=5.0, last_scan=6),
+    }
+    by_role = cpu_by_role(seen)
+    assert by_role["parser-helper"] == pytest.approx(6.0)
+    assert by_role["parser"] == pytest.approx(0.7 + 1.2)
+    assert sum(by_role.values()) == pytest.approx(0.7 + 7.2)
+
+
+def test_a_process_seen_until_its_parents_last_reading_is_not_taken_as_reaped() -> None:
+    seen = {
+        2: Seen("parser", 1, own=0.7, children=0.0, last_scan=9),
+        10: Seen("parser-helper", 2, own=1.0, children=5.0, last_scan=9),
+    }
+    assert cpu_by_role(seen) == {"parser": 0.7, "parser-helper": 6.0}
