@@ -24,8 +24,6 @@ def role(cmdline: str) -> str:
     for name in SERVICES:
         if f"services.cli.main {name}" in cmdline:
             return name
-    if "services.cli.main up" in cmdline:
-        return "up"
     if "valkey-server" in cmdline:
         return "valkey"
     if "forkserver" in cmdline or "multiprocessing" in cmdline:
