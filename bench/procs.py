@@ -6,7 +6,9 @@ scan every 0.2 s took about 1% of the two cores of the benchmark machine).
 
 CPU time: a process's own time is read while it lives; once it has exited and its parent has
 reaped it, its whole time shows in the parent's `cutime`/`cstime`, so the extraction workers
-replaced during a run are counted in full through the forkserver that reaped them.
+replaced during a run are counted in full through the forkserver that reaped them. A process
+that leaves the tree without being reaped (its parent exited first, so it was handed to init)
+is followed on its own until it exits: its time is not in any watched parent's.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ def rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def parent_pid(pid: int) -> int | None:
+    """The process's parent now, or None once it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def cpu_times(pid: int) -> tuple[float, float] | None:
@@ -94,6 +104,8 @@ class Seen:
     own: float = 0.0
     children: float = 0.0
     last_scan: int = 0
+    # Left the tree alive, handed to another parent: never reaped by a watched one.
+    orphaned: bool = False
 
 
 @dataclass
@@ -110,6 +122,16 @@ class TreeWatcher:
         self._scans += 1
         live = descendants(self.root)
         live[self.root] = (0, "up")
+        for pid, seen in self._seen.items():
+            if pid in live or seen.last_scan != self._scans - 1:
+                continue
+            # Gone from the tree since the last scan: reaped, or alive under a new parent.
+            if not seen.orphaned and parent_pid(pid) not in (None, seen.parent):
+                seen.orphaned = True
+        for pid, seen in list(self._seen.items()):
+            if seen.orphaned and pid not in live:
+                live[pid] = (seen.parent, seen.role)
+                live.update(descendants(pid))
         for pid, (parent, seen_as) in live.items():
             times = cpu_times(pid)
             if times is None:
@@ -133,13 +155,14 @@ class TreeWatcher:
 def cpu_by_role(seen: dict[int, Seen]) -> dict[str, float]:
     """CPU seconds per role: live processes' own time, and processes that exited and were
     reaped while their parent was still watched through the parent's children time (their
-    own time read before exiting misses the last moments)."""
+    own time read before exiting misses the last moments). An orphan's time is only its own:
+    no watched parent reaped it."""
     by_role: dict[str, float] = defaultdict(float)
     for process in seen.values():
         by_role[process.role] += process.children + process.own
     for process in seen.values():
         parent = seen.get(process.parent)
-        if parent is not None and process.last_scan < parent.last_scan:
+        if parent is not None and process.last_scan < parent.last_scan and not process.orphaned:
             # Reaped: its time, its own reaped children's included, is in the parent's
             # children time. What was read of it stays under its role; only its last
             # moments stay under the parent's.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 
-from bench.procs import Seen, cpu_by_role
+from bench.procs import Seen, TreeWatcher, cpu_by_role
 
 
 def test_live_processes_count_their_own_time() -> None:
@@ -44,3 +48,49 @@ def test_a_process_seen_until_its_parents_last_reading_is_not_taken_as_reaped() 
         10: Seen("parser-helper", 2, own=1.0, children=5.0, last_scan=9),
     }
     assert cpu_by_role(seen) == {"parser": 0.7, "parser-helper": 6.0}
+
+
+def test_an_orphan_is_not_taken_off_its_former_parents_time() -> None:
+    # The parser service exited before its forkserver, which init took over; the service,
+    # a zombie, was read again afterwards, its children time without the forkserver's.
+    seen = {
+        2: Seen("parser", 1, own=0.7, children=0.0, last_scan=9),
+        10: Seen("parser-helper", 2, own=1.0, children=5.0, last_scan=6, orphaned=True),
+    }
+    assert cpu_by_role(seen) == {"parser": 0.7, "parser-helper": 6.0}
+
+
+# A service that starts a helper and exits without reaping it; the root waits before reaping
+# the service, so the watcher reads the exited service after its helper changed parent.
+_SERVICE = """
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", sys.argv[1], "multiprocessing", "forkserver"])
+time.sleep(0.3)
+"""
+_HELPER = """
+import time
+end = time.process_time() + 0.6
+while time.process_time() < end:
+    pass
+time.sleep(0.3)
+"""
+_ROOT = """
+import subprocess, sys, time
+service = subprocess.Popen(
+    [sys.executable, "-c", sys.argv[1], sys.argv[2], "services.cli.main", "parser"]
+)
+time.sleep(1.5)
+service.wait()
+"""
+
+
+def test_the_watcher_follows_a_process_whose_parent_exited_first() -> None:
+    root = subprocess.Popen([sys.executable, "-c", _ROOT, _SERVICE, _HELPER])
+    watcher = TreeWatcher(root.pid)
+    while root.poll() is None:
+        watcher.sample()
+        time.sleep(0.02)
+    by_role = watcher.cpu_by_role()
+    assert by_role["parser"] >= 0
+    # Read until it exited: all but its last moments.
+    assert by_role["parser-helper"] >= 0.5
