@@ -65,7 +65,12 @@ class Settings(BaseSettings):
 
     parser_batch: int = Field(default=8, ge=1, description="Messages a parser reads at once.")
     parser_worker_tasks: int = Field(
-        default=500, ge=1, description="Messages before a parser worker process is replaced."
+        default=5000, ge=1, description="Messages before a parser worker process is replaced."
+    )
+    parser_worker_max_mb: int = Field(
+        default=512,
+        ge=64,
+        description="Resident memory (MiB) past which a parser worker is replaced after its batch.",
     )
     parser_extract_timeout: float = Field(
         default=30.0,

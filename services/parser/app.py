@@ -43,6 +43,7 @@ def build_app(settings: Settings | None = None, *, work: BatchFunction | None = 
     pool = WorkerPool(
         work or partial(parse_messages, policy=policy, time_limit=settings.parser_extract_timeout),
         items_per_worker=settings.parser_worker_tasks,
+        max_worker_bytes=settings.parser_worker_max_mb << 20,
         timeout=settings.parser_extract_timeout,
     )
     consumer = RawConsumer(

@@ -1,9 +1,10 @@
 """Worker processes for the parser's heavy work, recycled and time-limited.
 
 trafilatura is not thread-safe and its memory grows over long runs, so it never runs in the
-service's own process: a process pool runs it, and each worker is replaced after a fixed
-number of documents. The worker takes a batch at a time, with the next one already queued
-beside it, so it goes from one page to the next without a round trip through the service.
+service's own process: a process pool runs it, and each worker is replaced once its memory
+or its count of documents passes a limit. The worker takes a batch at a time, with the next
+one already queued beside it, so it goes from one page to the next without a round trip
+through the service.
 A batch that keeps a worker busy past its time limit gets the worker killed, so one
 pathological page cannot stall the service; its pages are then run one at a time, so only
 the page at fault fails.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import sys
 import types
 from collections.abc import Callable, Sequence
@@ -32,6 +34,18 @@ _FORKSERVER_PRELOAD = "services.parser.forkserver"
 
 # Runs in a worker: one result (or the exception it met) per item, in the items' order.
 BatchFunction = Callable[[list[Any]], list[Any]]
+
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+
+
+def resident_bytes(pid: int) -> int | None:
+    """The process's resident memory now (pages it shares with the forkserver included), or
+    None where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_BYTES
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def main_module_imports() -> list[str]:
@@ -64,7 +78,8 @@ class _Handover:
 
 
 class WorkerPool:
-    """A worker process running `function` on batches, replaced every `items_per_worker` items.
+    """A worker process running `function` on batches, replaced every `items_per_worker` items
+    or, sooner, after a batch that leaves it holding more than `max_worker_bytes`.
 
     Two batches may be handed over at once: while one runs, the next waits in the worker's own
     queue, so the worker goes from one batch to the next without waiting for the service to
@@ -86,11 +101,13 @@ class WorkerPool:
         self,
         function: BatchFunction,
         *,
-        items_per_worker: int = 500,
+        items_per_worker: int = 5000,
+        max_worker_bytes: int | None = None,
         timeout: float = 30.0,
     ) -> None:
         self._function = function
         self._items_per_worker = items_per_worker
+        self._max_worker_bytes = max_worker_bytes
         self._timeout = timeout
         self._done = 0
         self._slots = asyncio.Semaphore(self.DEPTH)
@@ -201,10 +218,28 @@ class WorkerPool:
         results = future.result()
         if len(results) != len(items):
             raise ExtractionError(f"worker gave {len(results)} results for {len(items)} items")
-        self._done += len(items)
-        if self._done >= self._items_per_worker:
-            self._replace()
+        # A batch the replaced worker finished counts for neither worker.
+        if handover.pool is self._pool:
+            self._done += len(items)
+            if self._done >= self._items_per_worker or self._over_memory():
+                self._replace()
         return results
+
+    def _over_memory(self) -> bool:
+        if self._max_worker_bytes is None:
+            return False
+        for pid in list((getattr(self._pool, "_processes", None) or {}).keys()):
+            size = resident_bytes(pid)
+            if size is not None and size > self._max_worker_bytes:
+                logger.info(
+                    "worker replaced for its memory pid=%d rss_mb=%d limit_mb=%d documents=%d",
+                    pid,
+                    size >> 20,
+                    self._max_worker_bytes >> 20,
+                    self._done,
+                )
+                return True
+        return False
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -20,7 +20,7 @@ from services.core.messages import CorpusRecord, RawDocument
 from services.parser.pool import WorkerPool
 from services.parser.worker import Outcome, parse_messages
 from tests.helpers import eventually
-from tests.parser.stub_workers import POLICY, preloaded, stub_batch
+from tests.parser.stub_workers import POLICY, hoarding_batch, preloaded, stub_batch
 
 POOL_MAIN = Path(__file__).with_name("pool_main.py")
 
@@ -63,6 +63,20 @@ async def test_pool_parses_raw_messages_in_worker_processes(
     assert [type(r) for r in results] == [Outcome, Outcome]
     records = [CorpusRecord.model_validate_json(r.body) for r in results]
     assert [(r.id, r.title) for r in records] == [("a", title), ("b", title)]
+
+
+async def test_a_worker_holding_more_than_its_memory_limit_is_replaced() -> None:
+    pool = WorkerPool(hoarding_batch, max_worker_bytes=300 << 20)
+    try:
+        first = await pool.run([1])
+        second = await pool.run([1])
+        grown = await pool.run([400])  # the worker is replaced after this batch
+        fresh = await pool.run([1])
+    finally:
+        pool.close()
+    assert first == second == grown
+    assert fresh != first
+    assert await _until_gone(first[0])
 
 
 async def test_a_batch_runs_in_one_worker_replaced_after_its_quota() -> None:
