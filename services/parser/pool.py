@@ -4,10 +4,9 @@ trafilatura is not thread-safe and its memory grows over long runs, so it never 
 service's own process: a process pool runs it, and each worker is replaced once its memory
 or its count of documents passes a limit. The worker takes a batch at a time, with the next
 one already queued beside it, so it goes from one page to the next without a round trip
-through the service.
-A batch that keeps a worker busy past its time limit gets the worker killed, so one
-pathological page cannot stall the service; its pages are then run one at a time, so only
-the page at fault fails.
+through the service. A batch that keeps a worker busy past its time limit gets the worker
+killed, so one pathological page cannot stall the service; its pages are then run one at a
+time, so only the page at fault fails.
 """
 
 from __future__ import annotations
