@@ -18,6 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.parser.pool import resident_bytes
+
 TICKS = os.sysconf("SC_CLK_TCK")
 SERVICES = ("store", "parser", "fetcher")
 
@@ -34,28 +36,27 @@ def role(cmdline: str) -> str:
 
 
 def rss_kb(pid: int) -> int:
+    return (resident_bytes(pid) or 0) >> 10
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first), None once gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
 
 
 def parent_pid(pid: int) -> int | None:
     """The process's parent now, or None once it is gone."""
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
 
 
 def cpu_times(pid: int) -> tuple[float, float] | None:
     """Seconds of CPU the process has used, and its reaped children have, so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+    fields = _stat(pid)
+    if fields is None:
         return None
     own = (int(fields[11]) + int(fields[12])) / TICKS
     children = (int(fields[13]) + int(fields[14])) / TICKS

@@ -150,7 +150,7 @@ class WorkerPool:
         if failed is None:
             return
         # shutdown() never stops a running task; a stuck worker has to be killed.
-        for process in list((getattr(old, "_processes", None) or {}).values()):
+        for process in _processes(old).values():
             process.kill()
         for queued in self._handed:
             if queued is not failed and queued.pool is old:
@@ -227,7 +227,7 @@ class WorkerPool:
     def _over_memory(self) -> bool:
         if self._max_worker_bytes is None:
             return False
-        for pid in list((getattr(self._pool, "_processes", None) or {}).keys()):
+        for pid in _processes(self._pool):
             size = resident_bytes(pid)
             if size is not None and size > self._max_worker_bytes:
                 logger.info(
@@ -242,6 +242,11 @@ class WorkerPool:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _processes(pool: ProcessPoolExecutor) -> dict[int, Any]:
+    """The pool's worker processes by pid (a private attribute: none once it is shut down)."""
+    return dict(getattr(pool, "_processes", None) or {})
 
 
 def _discard(future: asyncio.Future[Any]) -> None:
