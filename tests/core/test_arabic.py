@@ -7,6 +7,7 @@ from services.core.arabic import (
     clean_text,
     content_hash,
     dedup_key,
+    letters_by_alphabet,
     strip_marks,
     word_count,
 )
@@ -77,6 +78,35 @@ def test_arabic_ratio_matches_its_definition() -> None:
 
     for text in _samples():
         assert arabic_ratio(text) == by_definition(text), text
+
+
+def test_letters_by_alphabet_counts_each_kind() -> None:
+    # Arabic letters (hamza on ya, ta marbuta, alef maqsura among them), Persian's pe and
+    # gaf and its zero-width non-joiner, Latin letters; tatweel, digits and marks not at all.
+    text = "\u0643\u062a\u0628 \u0626\u0629\u0649 \u067e\u06af\u200c ABC \u0640\u064e 12 \u0661"
+    assert letters_by_alphabet(text) == (6, 3, 3)
+
+
+def test_letters_by_alphabet_matches_its_definition() -> None:
+    def alphabet(c: str) -> bool:
+        return "\u0621" <= c <= "\u063a" or "\u0641" <= c <= "\u064a"
+
+    def other_arabic_script(c: str) -> bool:
+        ranges = [(0x0600, 0x06FF), (0x0750, 0x077F), (0x0870, 0x08FF), (0xFB50, 0xFDFF)]
+        ranges.append((0xFE70, 0xFEFF))
+        arabic_script = any(low <= ord(c) <= high for low, high in ranges)
+        return c == "\u200c" or (c.isalpha() and arabic_script and not alphabet(c))
+
+    def by_definition(text: str) -> tuple[int, int, int]:
+        letters = [c for c in text if c != "\u0640" and ord(c) < 0x10000]
+        return (
+            sum(map(alphabet, letters)),
+            sum(map(other_arabic_script, letters)),
+            sum(c.isalpha() and not alphabet(c) and not other_arabic_script(c) for c in letters),
+        )
+
+    for text in _samples():
+        assert letters_by_alphabet(text + "\u200c") == by_definition(text + "\u200c"), text
 
 
 def test_dedup_key_folds_like_a_translation_table() -> None:
