@@ -85,8 +85,9 @@ _ARABIC_LETTERS[0x0600:0x0700] = _LETTERS[0x0600:0x0700]
 
 # The Arabic alphabet proper: hamza and its seats, the 28 letters, ta marbuta, alef maqsura.
 _ALPHABET_RANGES = ((0x0621, 0x063B), (0x0641, 0x064B))
-# Where the letters other languages add to the Arabic script live (Persian پ چ ژ گ ی ک, Urdu
-# ے ں ٹ ہ, Pashto, Kurdish, Sindhi, Uyghur, ...), and presentation forms, which could draw any.
+# Where the letters other languages add to the Arabic script live (Persian pe, che, zhe, gaf
+# and its own kaf and ya; Urdu's tteh, noon ghunna, heh goal and yeh barree; Pashto, Kurdish,
+# Sindhi, Uyghur, ...), and presentation forms, which could draw any of them.
 _ARABIC_SCRIPT_RANGES = (
     (0x0600, 0x0700),
     (0x0750, 0x0780),
@@ -96,15 +97,15 @@ _ARABIC_SCRIPT_RANGES = (
 )
 _TATWEEL = 0x0640  # a letter to Unicode, a stretch of the line to a reader: counted as neither
 _ZWNJ = 0x200C  # Persian spelling joins word parts with it; Arabic has no use for it
-ALPHABET, OTHER_ARABIC_SCRIPT, OTHER_SCRIPT = 1, 2, 3
+_IN_ALPHABET, _OTHER_ARABIC_SCRIPT, _OTHER_SCRIPT = 1, 2, 3
 _LETTER_CLASS = np.zeros(_BMP, dtype=np.uint8)
-_LETTER_CLASS[_LETTERS] = OTHER_SCRIPT
+_LETTER_CLASS[_LETTERS] = _OTHER_SCRIPT
 for _low, _high in _ARABIC_SCRIPT_RANGES:
-    _LETTER_CLASS[_low:_high][_LETTERS[_low:_high]] = OTHER_ARABIC_SCRIPT
+    _LETTER_CLASS[_low:_high][_LETTERS[_low:_high]] = _OTHER_ARABIC_SCRIPT
 for _low, _high in _ALPHABET_RANGES:
-    _LETTER_CLASS[_low:_high] = ALPHABET
+    _LETTER_CLASS[_low:_high] = _IN_ALPHABET
 _LETTER_CLASS[_TATWEEL] = 0
-_LETTER_CLASS[_ZWNJ] = OTHER_ARABIC_SCRIPT
+_LETTER_CLASS[_ZWNJ] = _OTHER_ARABIC_SCRIPT
 
 
 def letters_by_alphabet(text: str) -> tuple[int, int, int]:
@@ -113,7 +114,11 @@ def letters_by_alphabet(text: str) -> tuple[int, int, int]:
     and of other scripts. Letters beyond the Basic Multilingual Plane are not counted."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     counts = np.bincount(_LETTER_CLASS[codes[codes < _BMP]], minlength=4)
-    return int(counts[ALPHABET]), int(counts[OTHER_ARABIC_SCRIPT]), int(counts[OTHER_SCRIPT])
+    return (
+        int(counts[_IN_ALPHABET]),
+        int(counts[_OTHER_ARABIC_SCRIPT]),
+        int(counts[_OTHER_SCRIPT]),
+    )
 
 
 def arabic_ratio(text: str) -> float:

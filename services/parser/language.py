@@ -37,9 +37,10 @@ def written_in_arabic_alphabet(sample: str) -> bool:
     """Whether the sample is Arabic by its letters alone, with no model to ask.
 
     Persian, Urdu, Pashto, Kurdish and the other languages written in Arabic script each add
-    letters of their own (Persian پ چ ژ گ and its ی ک, Urdu ے ں ٹ ہ) that a thousand
-    characters of their prose always contain: on the evaluation pages, 109 such letters in the
-    Persian sample and 257 in the Urdu one, none in any Arabic one (tatweel aside).
+    letters of their own (Persian pe, che, zhe, gaf and its own kaf and ya; Urdu's tteh,
+    noon ghunna, heh goal and yeh barree) that a thousand characters of their prose contain:
+    on the evaluation pages, 109 such letters in the Persian sample and 257 in the Urdu one,
+    none in any Arabic one (tatweel aside).
     """
     alphabet, other_arabic_script, other_script = letters_by_alphabet(sample)
     return (
