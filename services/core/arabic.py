@@ -83,6 +83,11 @@ _ARABIC_LETTERS = np.zeros(_BMP, dtype=bool)
 _ARABIC_LETTERS[0x0600:0x0700] = _LETTERS[0x0600:0x0700]
 
 
+def _code_points(text: str) -> np.ndarray:
+    """The text's code points as an array, for counting through the tables above."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 # The Arabic alphabet proper: hamza and its seats, the 28 letters, ta marbuta, alef maqsura.
 _ALPHABET_RANGES = ((0x0621, 0x063B), (0x0641, 0x064B))
 # Where the letters other languages add to the Arabic script live (Persian pe, che, zhe, gaf
@@ -112,7 +117,7 @@ def letters_by_alphabet(text: str) -> tuple[int, int, int]:
     """How many letters of the text are of the Arabic alphabet proper, of the letters other
     languages add to the Arabic script (Persian's zero-width non-joiner counted with them),
     and of other scripts. Letters beyond the Basic Multilingual Plane are not counted."""
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = _code_points(text)
     counts = np.bincount(_LETTER_CLASS[codes[codes < _BMP]], minlength=4)
     return (
         int(counts[_IN_ALPHABET]),
@@ -123,7 +128,7 @@ def letters_by_alphabet(text: str) -> tuple[int, int, int]:
 
 def arabic_ratio(text: str) -> float:
     """Share of letters that are Arabic-script letters."""
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = _code_points(text)
     beyond = codes >= _BMP
     if beyond.any():
         # Rare (emoji, mathematical letters): those few are tested one by one.
