@@ -1,6 +1,6 @@
 """End-to-end throughput against the bare-extraction ceiling, and memory of every process.
 
-Usage: python bench/bench_pipeline.py [--documents N] [--workdir DIR]
+Usage: python bench/bench_pipeline.py [--documents N] [--runs N] [--workdir DIR]
 
 1. Generates N distinct realistic pages (bench/corpus_gen.py).
 2. Ceiling: bare `trafilatura.bare_extraction` with the parser's options, on the same page
@@ -11,7 +11,9 @@ Usage: python bench/bench_pipeline.py [--documents N] [--workdir DIR]
    documents/s over the wall time of the run, peak RSS and CPU time of every process
    (sampled from /proc every 0.5 s, children included, `bench/procs.py`), the whole
    machine's busy time, and the parsers' RSS at the start and the end.
-4. Prints a Markdown report with the machine.
+4. With `--runs N`, repeats step 3 on the same pages, measuring the ceiling again after
+   each run, and pools the runs: their mean throughput against the mean of every ceiling.
+5. Prints a Markdown report with the machine.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -124,73 +127,78 @@ def run_pipeline(
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=2000)
-    parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument(
-        "--profile",
-        type=Path,
-        default=None,
-        help="Sample each service with py-spy into this folder and report its hottest "
-        "functions (sampling slows the run a little: take throughput from a run without).",
-    )
-    parser.add_argument("--profile-seconds", type=int, default=20)
-    args = parser.parse_args()
-    cores = os.cpu_count() or 1
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
+def _clear_state(workdir: Path) -> None:
     # A reused --workdir keeps its pages, not the last run's corpus and server state: against
     # those, every page would be a duplicate, which costs the store less than storing it.
     for state in (workdir / "corpus", workdir / ".akhbar"):
         shutil.rmtree(state, ignore_errors=True)
-    folder = workdir / "pages"
-    origin = generate(folder, args.documents)
-    pages = sorted(folder.glob("*.html"))
-    size = sum(p.stat().st_size for p in pages) / len(pages)
-    sample = pages[:CEILING_PAGES]
-    bare = ceiling(sample, cores)
-    if args.profile and not profiles.available():
-        parser.error("--profile needs py-spy: pip install -e '.[bench]'")
-    run = run_pipeline(folder, workdir, cores, args.profile, args.profile_seconds)
-    rate = args.documents / float(run["elapsed"])  # type: ignore[arg-type]
-    bare_after = ceiling(sample, cores)
-    bare_mean = (bare + bare_after) / 2
-    print(f"## Pipeline benchmark ({args.documents} pages)\n")
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _report_runs(rates: list[float], ceilings: list[float], cores: int, sample: int) -> None:
+    """Each run against the ceilings right before and after it; several runs pooled."""
+    if len(rates) == 1:
+        rate, (before, after) = rates[0], ceilings
+        print(
+            f"| bare extraction, {cores} processes, {sample} of the pages, right before the "
+            f"pipeline | {before:.1f} documents/s |"
+        )
+        print(f"| the same, right after it | {after:.1f} documents/s |")
+        print(
+            f"| `akhbar up --until-idle --parsers {cores}` (wall time, startup included) | "
+            f"{rate:.1f} documents/s |"
+        )
+        low, high = sorted((rate / before, rate / after))
+        print(
+            f"| ratio (to the mean of the two ceilings) | {rate / ((before + after) / 2):.2f} "
+            f"({low:.2f} to {high:.2f} against each) |"
+        )
+        return
     print(
-        f"- machine: {platform.processor() or platform.machine()}, {cores} cores, "
-        f"Python {platform.python_version()}"
+        f"Ceiling: bare extraction, {cores} processes, {sample} of the pages, right before "
+        "the first run and right after each.\n"
     )
-    print(f"- pages: {origin}; mean size {size / 1024:.0f} KiB")
-    print(f"- command: `python bench/bench_pipeline.py --documents {args.documents}`\n")
-    print("| measure | value |\n| --- | --- |")
     print(
-        f"| bare extraction, {cores} processes, {len(sample)} of the pages, right before the "
-        f"pipeline | {bare:.1f} documents/s |"
+        "| run | ceiling before / after (documents/s) | `akhbar up` (documents/s) "
+        "| ratio to the mean (to each) |\n| --- | --- | --- | --- |"
     )
-    print(f"| the same, right after it | {bare_after:.1f} documents/s |")
+    ratios = []
+    for index, rate in enumerate(rates):
+        before, after = ceilings[index], ceilings[index + 1]
+        ratios.append(rate / ((before + after) / 2))
+        low, high = sorted((rate / before, rate / after))
+        print(
+            f"| {index + 1} | {before:.1f} / {after:.1f} | {rate:.1f} | {ratios[-1]:.2f} "
+            f"({low:.2f} to {high:.2f}) |"
+        )
+    pooled = (sum(rates) / len(rates)) / (sum(ceilings) / len(ceilings))
     print(
-        f"| `akhbar up --until-idle --parsers {cores}` (wall time, startup included) | "
-        f"{rate:.1f} documents/s |"
+        f"\nPooled: the runs' mean throughput against the mean of all {len(ceilings)} "
+        f"ceilings, **{pooled:.2f}**; median of the runs' ratios {_median(ratios):.2f}."
     )
-    low, high = sorted((rate / bare, rate / bare_after))
-    print(
-        f"| ratio (to the mean of the two ceilings) | {rate / bare_mean:.2f} "
-        f"({low:.2f} to {high:.2f} against each) |"
-    )
-    for name, kb in sorted(run["peaks"].items()):  # type: ignore[attr-defined]
+
+
+def _report_run(run: dict[str, Any], documents: int, cores: int) -> None:
+    """One run's memory and CPU rows, and what `akhbar up` printed."""
+    for name, kb in sorted(run["peaks"].items()):
         print(f"| peak RSS {name} | {kb / 1024:.0f} MiB |")
-    cpu_total = sum(run["cpu"].values())  # type: ignore[attr-defined]
-    for name, seconds in sorted(run["cpu"].items()):  # type: ignore[attr-defined]
+    cpu_total = sum(run["cpu"].values())
+    for name, seconds in sorted(run["cpu"].items()):
         print(
             f"| CPU {name} | {seconds:.1f} s ({100 * seconds / cpu_total:.0f}%, "
-            f"{1000 * seconds / args.documents:.1f} ms/document) |"
+            f"{1000 * seconds / documents:.1f} ms/document) |"
         )
-    machine = float(run["machine_busy"]) * float(run["elapsed"]) * cores  # type: ignore[arg-type]
-    watching = float(run["watching"])  # type: ignore[arg-type]
+    machine = float(run["machine_busy"]) * float(run["elapsed"]) * cores
+    watching = float(run["watching"])
     print(
         f"| CPU, whole machine during the run | {machine:.1f} s "
-        f"({100 * float(run['machine_busy']):.0f}% of {cores} cores busy, "  # type: ignore[arg-type]
-        f"{1000 * machine / args.documents:.1f} ms/document) |"
+        f"({100 * float(run['machine_busy']):.0f}% of {cores} cores busy, "
+        f"{1000 * machine / documents:.1f} ms/document) |"
     )
     print(f"| CPU, this script watching the run | {watching:.1f} s |")
     print(
@@ -203,13 +211,73 @@ def main() -> int:
             f"| parser RSS growth, 10% of the run to its end | {max(growth) / 1024:.0f} MiB "
             "(largest replica) |"
         )
-    print(f"\nexit code {run['code']}; summary:\n```\n{run['output'].strip()}\n```")  # type: ignore[union-attr]
+    print(f"\nexit code {run['code']}; summary:\n```\n{run['output'].strip()}\n```")
     stored = re.search(r"^\s*stored\s+(\d+)", str(run["output"]), re.MULTILINE)
-    if not stored or int(stored.group(1)) != args.documents:
+    if not stored or int(stored.group(1)) != documents:
         print(
             f"\n**Not every page was stored** ({stored.group(1) if stored else 'no'} of "
-            f"{args.documents}): the run does not measure the whole pipeline."
+            f"{documents}): the run does not measure the whole pipeline."
         )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=2000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="Run the pipeline this many times on the same pages, with the ceiling measured "
+        "before the first and after each; the report pools them.",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="Sample each service with py-spy into this folder and report its hottest "
+        "functions (sampling slows the run a little: take throughput from a run without).",
+    )
+    parser.add_argument("--profile-seconds", type=int, default=20)
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if args.profile and not profiles.available():
+        parser.error("--profile needs py-spy: pip install -e '.[bench]'")
+    cores = os.cpu_count() or 1
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="akhbar-bench-"))
+    _clear_state(workdir)
+    folder = workdir / "pages"
+    origin = generate(folder, args.documents)
+    pages = sorted(folder.glob("*.html"))
+    size = sum(p.stat().st_size for p in pages) / len(pages)
+    sample = pages[:CEILING_PAGES]
+    ceilings = [ceiling(sample, cores)]
+    runs: list[dict[str, Any]] = []
+    for index in range(args.runs):
+        _clear_state(workdir)
+        # Only the first run is profiled: the others measure throughput undisturbed.
+        profile = args.profile if index == 0 else None
+        runs.append(run_pipeline(folder, workdir, cores, profile, args.profile_seconds))
+        ceilings.append(ceiling(sample, cores))
+    rates = [args.documents / float(run["elapsed"]) for run in runs]
+    print(f"## Pipeline benchmark ({args.documents} pages)\n")
+    print(
+        f"- machine: {platform.processor() or platform.machine()}, {cores} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(f"- pages: {origin}; mean size {size / 1024:.0f} KiB")
+    runs_flag = f" --runs {args.runs}" if args.runs > 1 else ""
+    print(f"- command: `python bench/bench_pipeline.py --documents {args.documents}{runs_flag}`\n")
+    if len(runs) == 1:
+        print("| measure | value |\n| --- | --- |")
+        _report_runs(rates, ceilings, cores, len(sample))
+        _report_run(runs[0], args.documents, cores)
+    else:
+        _report_runs(rates, ceilings, cores, len(sample))
+        for index, run in enumerate(runs):
+            print(f"\n### Run {index + 1}\n\n| measure | value |\n| --- | --- |")
+            _report_run(run, args.documents, cores)
     if args.profile:
         print(f"\n### Where the time goes ({args.profile_seconds} s of py-spy samples)\n")
         print(profiles.report(args.profile, list(SERVICES)))
