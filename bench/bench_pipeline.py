@@ -208,7 +208,7 @@ def _report_run(run: dict[str, Any], documents: int, cores: int) -> None:
     growth = run["parser_growth"]
     if growth:
         print(
-            f"| parser RSS growth, 10% of the run to its end | {max(growth) / 1024:.0f} MiB "
+            f"| parser RSS growth, 10% of the run to its end | {round(max(growth) / 1024)} MiB "
             "(largest replica) |"
         )
     print(f"\nexit code {run['code']}; summary:\n```\n{run['output'].strip()}\n```")
