@@ -76,7 +76,7 @@ def run_pipeline(
     parsers: int,
     profile: Path | None = None,
     profile_seconds: int = 20,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKHBAR_")}
     env["AKHBAR_LOG_LEVEL"] = "WARNING"
     command = [
