@@ -23,6 +23,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,10 +135,11 @@ def _clear_state(workdir: Path) -> None:
         shutil.rmtree(state, ignore_errors=True)
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+def _against_ceilings(rate: float, before: float, after: float) -> tuple[float, float, float]:
+    """A run's ratio to the mean of the ceilings around it, and its lowest and highest
+    against each of them."""
+    low, high = sorted((rate / before, rate / after))
+    return rate / ((before + after) / 2), low, high
 
 
 def _report_runs(rates: list[float], ceilings: list[float], cores: int, sample: int) -> None:
@@ -153,9 +155,9 @@ def _report_runs(rates: list[float], ceilings: list[float], cores: int, sample: 
             f"| `akhbar up --until-idle --parsers {cores}` (wall time, startup included) | "
             f"{rate:.1f} documents/s |"
         )
-        low, high = sorted((rate / before, rate / after))
+        ratio, low, high = _against_ceilings(rate, before, after)
         print(
-            f"| ratio (to the mean of the two ceilings) | {rate / ((before + after) / 2):.2f} "
+            f"| ratio (to the mean of the two ceilings) | {ratio:.2f} "
             f"({low:.2f} to {high:.2f} against each) |"
         )
         return
@@ -170,16 +172,16 @@ def _report_runs(rates: list[float], ceilings: list[float], cores: int, sample: 
     ratios = []
     for index, rate in enumerate(rates):
         before, after = ceilings[index], ceilings[index + 1]
-        ratios.append(rate / ((before + after) / 2))
-        low, high = sorted((rate / before, rate / after))
+        ratio, low, high = _against_ceilings(rate, before, after)
+        ratios.append(ratio)
         print(
-            f"| {index + 1} | {before:.1f} / {after:.1f} | {rate:.1f} | {ratios[-1]:.2f} "
+            f"| {index + 1} | {before:.1f} / {after:.1f} | {rate:.1f} | {ratio:.2f} "
             f"({low:.2f} to {high:.2f}) |"
         )
     pooled = (sum(rates) / len(rates)) / (sum(ceilings) / len(ceilings))
     print(
         f"\nPooled: the runs' mean throughput against the mean of all {len(ceilings)} "
-        f"ceilings, **{pooled:.2f}**; median of the runs' ratios {_median(ratios):.2f}."
+        f"ceilings, **{pooled:.2f}**; median of the runs' ratios {statistics.median(ratios):.2f}."
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.bench_pipeline import _median, _report_runs
+from bench.bench_pipeline import _report_runs
 
 
 def test_one_run_is_set_against_the_mean_of_its_two_ceilings(
@@ -23,8 +23,3 @@ def test_runs_are_pooled_against_every_ceiling(capsys: pytest.CaptureFixture[str
     assert "| 2 | 100.0 / 80.0 | 81.0 | 0.90 (0.81 to 1.01) |" in out
     assert "| 3 | 80.0 / 90.0 | 76.5 | 0.90 (0.85 to 0.96) |" in out
     assert "mean of all 4 ceilings, **0.85**; median of the runs' ratios 0.90." in out
-
-
-def test_median_of_odd_and_even_counts() -> None:
-    assert _median([3.0, 1.0, 2.0]) == 2.0
-    assert _median([4.0, 1.0, 3.0, 2.0]) == 2.5
