@@ -51,10 +51,10 @@ def up(
     """Run fetcher, parsers and store (and an embedded Valkey unless AKHBAR_REDIS_URL is set)."""
     from services.cli.up import UpOptions, run_up
 
-    configure_logging()
     settings = load_settings(
         feeds_file=feeds, corpus_dir=corpus, redis_url=redis_url, stream_prefix=prefix
     )
+    configure_logging(settings.log_level)
     _require_existing(replay or [])
     options = UpOptions(
         replay=list(replay or []), parsers=parsers, until_idle=until_idle, timeout=timeout
@@ -86,8 +86,8 @@ def fetcher(
     """Run the fetcher service: poll the feeds file's feeds, publish raw documents."""
     from services.fetcher.app import build_app
 
-    configure_logging()
     settings = load_settings(feeds_file=feeds, redis_url=redis_url, stream_prefix=prefix)
+    configure_logging(settings.log_level)
     _run_service(lambda: build_app(settings, list(replay or [])))
 
 
@@ -96,8 +96,8 @@ def parser(redis_url: RedisOpt = None, prefix: PrefixOpt = None) -> None:
     """Run one parser service: raw documents to corpus records."""
     from services.parser.app import build_app
 
-    configure_logging()
     settings = load_settings(redis_url=redis_url, stream_prefix=prefix)
+    configure_logging(settings.log_level)
     _run_service(lambda: build_app(settings))
 
 
@@ -106,8 +106,8 @@ def store(corpus: CorpusOpt = None, redis_url: RedisOpt = None, prefix: PrefixOp
     """Run the store service: corpus records appended once to the corpus."""
     from services.store.app import build_app
 
-    configure_logging()
     settings = load_settings(corpus_dir=corpus, redis_url=redis_url, stream_prefix=prefix)
+    configure_logging(settings.log_level)
     _run_service(lambda: build_app(settings))
 
 
@@ -118,13 +118,15 @@ def replay_command(
     prefix: PrefixOpt = None,
 ) -> None:
     """Publish every .txt, .html and .htm file of the folders as raw documents."""
+    from services.cli.common import server_settings
     from services.cli.publish import replay_folders
 
-    configure_logging()
     settings = load_settings(redis_url=redis_url, stream_prefix=prefix)
+    configure_logging(settings.log_level)
     _require_existing(folders)
     try:
-        count = asyncio.run(replay_folders(settings, folders))
+        with server_settings(settings, start_if_stopped=False) as resolved:
+            count = asyncio.run(replay_folders(resolved, folders))
     except AkhbarError as exc:
         raise _fail(exc) from exc
     typer.echo(f"published {count} documents to {settings.stream_prefix}:raw")
@@ -136,8 +138,8 @@ def reindex(corpus: CorpusOpt = None, redis_url: RedisOpt = None, prefix: Prefix
     from services.cli.common import with_client
     from services.store.reindex import reindex as rebuild_index
 
-    configure_logging()
     settings = load_settings(corpus_dir=corpus, redis_url=redis_url, stream_prefix=prefix)
+    configure_logging(settings.log_level)
     report = with_client(settings, lambda client: rebuild_index(client, settings))
     typer.echo(
         f"index rebuilt: {report.records} records from {settings.corpus_dir} "
@@ -154,8 +156,8 @@ def export_command(
     """Write the whole corpus to one file (Parquet: list columns, UTC timestamps)."""
     from services.store.export import export_corpus
 
-    configure_logging()
     settings = load_settings(corpus_dir=corpus)
+    configure_logging(settings.log_level)
     try:
         count = export_corpus(settings.corpus_dir, out, fmt)
     except AkhbarError as exc:

@@ -191,7 +191,7 @@ def run_up(settings: Settings, options: UpOptions) -> int:
     server: EmbeddedServer | None = None
     redis_url = settings.redis_url
     if not redis_url:
-        server = EmbeddedServer(settings.state_dir / "valkey")
+        server = EmbeddedServer(settings.state_dir)
         redis_url = server.start()
     try:
         return asyncio.run(_supervise(settings, options, redis_url))
