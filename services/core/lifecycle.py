@@ -9,7 +9,7 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from services.core.maintenance import Maintenance, remove_consumer_if_idle
+from services.core.maintenance import Maintenance, remove_consumer_if_idle, retention_policy
 from services.core.metrics import MetricsServer
 from services.core.settings import Settings
 from services.core.streams import Streams
@@ -34,6 +34,7 @@ class Lifecycle:
             client,
             streams,
             list(inputs),
+            retention=retention_policy(settings, streams),
             interval=settings.maintenance_seconds,
             emergency_maxlen=settings.stream_emergency_maxlen,
             stale_consumer_ms=int(settings.stale_consumer_seconds * 1000),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
         description="Broker URL; when unset, `akhbar up` starts an embedded Valkey server.",
     )
     stream_prefix: str = "akhbar"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Log level of every service and command."
+    )
     corpus_dir: Path = Path("corpus")
     feeds_file: Path = Path("feeds.toml")
     state_dir: Path = Field(
@@ -39,6 +43,22 @@ class Settings(BaseSettings):
     )
     maintenance_seconds: float = Field(default=10.0, gt=0, description="Trim/cleanup period.")
     stream_emergency_maxlen: int = Field(default=2_000_000, ge=1000)
+    raw_retention_count: int = Field(
+        default=500, ge=0, description="Acknowledged raw pages kept for `tail` (pages are large)."
+    )
+    raw_retention_seconds: float = Field(
+        default=3600, ge=0, description="Longest an acknowledged raw page is kept."
+    )
+    parsed_retention_count: int = Field(
+        default=10_000, ge=0, description="Acknowledged corpus records kept in `parsed`."
+    )
+    parsed_retention_seconds: float = Field(
+        default=7 * 24 * 3600, ge=0, description="Longest a record is kept in `parsed`."
+    )
+    rejected_retention_count: int = Field(default=10_000, ge=0)
+    rejected_retention_seconds: float = Field(default=7 * 24 * 3600, ge=0)
+    dead_retention_count: int = Field(default=10_000, ge=0)
+    dead_retention_seconds: float = Field(default=30 * 24 * 3600, ge=0)
     stale_consumer_seconds: float = Field(default=24 * 3600, gt=0)
     raw_backlog_limit: int = Field(
         default=2_000, ge=1, description="Producers pause while raw holds more unprocessed."
@@ -120,3 +140,8 @@ class Settings(BaseSettings):
     consumer_name: str | None = Field(
         default=None, description="Consumer name in its group; unique per process if unset."
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
