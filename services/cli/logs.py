@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-import os
+
+from services.core.broker import FASTSTREAM_LOGGER
 
 
-def configure_logging(level: str | None = None) -> None:
+def configure_logging(level: str) -> None:
     logging.basicConfig(
-        level=(level or os.environ.get("AKHBAR_LOG_LEVEL", "INFO")).upper(),
+        level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    # FastStream logs every message received and processed; keep that for debugging only.
-    logging.getLogger("faststream").setLevel(logging.WARNING)
+    # FastStream logs every message received and processed, and each subscriber task it
+    # reaps at shutdown, at INFO: detail for debugging, not events a user acts on.
+    quiet = max(logging.WARNING, logging.getLogger().level)
+    logging.getLogger("faststream").setLevel(quiet)
+    logging.getLogger(FASTSTREAM_LOGGER).setLevel(quiet)

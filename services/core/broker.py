@@ -19,6 +19,9 @@ from services.core.streams import Streams
 from services.core.wire import PlainJSONFormat
 
 logger = logging.getLogger(__name__)
+# FastStream's own lines (messages received, subscriber tasks reaped) go to a child logger, so
+# entry points can keep them out of INFO without silencing this module.
+FASTSTREAM_LOGGER = f"{__name__}.faststream"
 
 
 def redis_url(settings: Settings) -> str:
@@ -31,11 +34,10 @@ def redis_url(settings: Settings) -> str:
 
 
 def make_broker(settings: Settings) -> RedisBroker:
-    # Per-message "Received"/"Processed" lines are debug detail, not events worth a log line.
     return RedisBroker(
         redis_url(settings),
         message_format=PlainJSONFormat,
-        logger=logger,
+        logger=logging.getLogger(FASTSTREAM_LOGGER),
         log_level=logging.DEBUG,
         # On SIGTERM, in-flight handlers get this long to finish; what does not finish stays
         # pending and is claimed by another consumer.
