@@ -184,7 +184,10 @@ class Maintenance:
         # Re-creating groups covers a server that restarted without its data.
         await ensure_groups(self._client, self._streams)
         for stream, retention in self._retention.items():
-            await trim(self._client, stream, self._emergency_maxlen, retention)
+            removed = await trim(self._client, stream, self._emergency_maxlen, retention)
+            if removed and stream == self._streams.dead:
+                # Failures nobody retried or dropped: worth a line, they leave no other trace.
+                logger.warning("dead letters past their retention dropped count=%d", removed)
         groups = self._streams.groups()
         for stream in self._inputs:
             await prune_stale_consumers(self._client, stream, groups[stream], self._stale_ms)

@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     )
     rejected_retention_count: int = Field(default=10_000, ge=0)
     rejected_retention_seconds: float = Field(default=7 * 24 * 3600, ge=0)
-    dead_retention_count: int = Field(default=10_000, ge=0)
+    dead_retention_count: int = Field(
+        default=2_000, ge=0, description="Dead letters kept (a parser's carries its page)."
+    )
     dead_retention_seconds: float = Field(default=30 * 24 * 3600, ge=0)
     stale_consumer_seconds: float = Field(default=24 * 3600, gt=0)
     raw_backlog_limit: int = Field(
