@@ -41,7 +41,7 @@ class Lifecycle:
         )
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self.metrics = MetricsServer(client, settings.metrics_port)
+        self.metrics = MetricsServer(client, streams, settings.metrics_port)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._maintenance.run(self._stopping), name="maintenance")

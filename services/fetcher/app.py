@@ -155,7 +155,7 @@ def build_app(
             logger.critical("fetcher loop crashed reason=%s", exc, exc_info=exc)
             application.exit()
 
-    metrics = MetricsServer(client, settings.metrics_port)
+    metrics = MetricsServer(client, streams, settings.metrics_port)
 
     async def start() -> None:
         await metrics.start()

@@ -16,6 +16,7 @@ from services.core.errors import (
     TemporaryFetchError,
 )
 from services.core.messages import FeedEntry, RawDocument, document_id
+from services.core.metrics import FEED_FAILURES
 from services.core.urls import canonical_url
 from services.fetcher.charset import decode_body
 from services.fetcher.feedparse import Entry, parse_feed
@@ -112,7 +113,8 @@ class FeedPoller:
                 )
             if response.status == 304:
                 await self._state.record_success(feed.name, status="not_modified")
-                logger.info("feed not modified feed=%s", feed.name)
+                FEED_FAILURES.labels(feed.name).set(0)
+                logger.debug("feed not modified feed=%s", feed.name)
                 return PollResult(ok=True, status="not_modified")
             raise_for_status(response)
             parsed = await asyncio.to_thread(
@@ -132,6 +134,7 @@ class FeedPoller:
             entries=len(parsed.entries),
             new_entries=len(fresh),
         )
+        FEED_FAILURES.labels(feed.name).set(0)
         if published:
             await self._state.count(feed.name, "articles_published", published)
         logger.info(
@@ -153,6 +156,7 @@ class FeedPoller:
     async def _feed_failed(self, feed: Feed, exc: FetchError) -> PollResult:
         status = "rejected" if isinstance(exc, RefusedFetchError) else "error"
         failures = await self._state.record_failure(feed.name, status=status, error=str(exc))
+        FEED_FAILURES.labels(feed.name).set(failures)
         logger.warning(
             "feed failed feed=%s url=%s status=%s failures=%d reason=%s",
             feed.name,

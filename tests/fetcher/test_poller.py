@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import itertools
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from redis.asyncio import Redis
 
 from services.core.messages import RawDocument
+from services.core.metrics import REGISTRY
 from services.core.streams import Streams
 from services.core.urls import canonical_url
 from services.fetcher.feeds import Feed
@@ -320,3 +322,20 @@ async def test_feeds_of_one_site_are_polled_politely(
     gaps = [later - earlier for earlier, later in itertools.pairwise(sorted(started))]
     assert len(gaps) == 2
     assert min(gaps) >= 0.25
+
+
+def failures_metric(feed: str) -> float | None:
+    return REGISTRY.get_sample_value("akhbar_feed_consecutive_failures", {"feed": feed})
+
+
+async def test_consecutive_failures_are_a_metric_reset_by_a_good_poll(
+    site: LocalSite, harness: Harness
+) -> None:
+    feed = Feed(name=f"gauge-{uuid.uuid4().hex[:6]}", url=site.url("/rss"))
+    site.routes["/rss"] = Reply(500, body=b"down")
+    await harness.poller.poll(feed)
+    await harness.poller.poll(feed)
+    assert failures_metric(feed.name) == 2
+    site.routes["/rss"] = Reply(headers=RSS, body=rss([]))
+    await harness.poller.poll(feed)
+    assert failures_metric(feed.name) == 0
