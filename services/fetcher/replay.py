@@ -55,5 +55,5 @@ async def replay(folders: Iterable[Path], publish: Publish) -> int:
             continue
         await publish(document)
         count += 1
-        logger.info("replayed path=%s url=%s", path, document.url)
+        logger.debug("replayed path=%s url=%s", path, document.url)
     return count
