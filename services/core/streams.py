@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import uuid
 from dataclasses import dataclass
@@ -50,6 +51,11 @@ class Streams:
         return f"{self.prefix}:feed:{feed}"
 
     @property
+    def feed_states(self) -> str:
+        """SCAN pattern matching every feed's state hash."""
+        return f"{_glob_escape(self.prefix)}:feed:*"
+
+    @property
     def seen_urls(self) -> str:
         """Set of canonical article URLs already published (or given up on) by the fetcher."""
         return f"{self.prefix}:seen"
@@ -74,6 +80,22 @@ class Streams:
     def index_prefix(self) -> str:
         """What every key of the store's dedup index starts with (`akhbar reindex` clears them)."""
         return f"{self.prefix}:index"
+
+    @property
+    def corpus_binding(self) -> str:
+        """Hash naming the corpus the dedup index serves (id, path, records, state); outside
+        `index_prefix`, so clearing the index leaves it to say what the rebuild is for."""
+        return f"{self.prefix}:corpus"
+
+    @property
+    def corpus_binding_lock(self) -> str:
+        """Lock held by the one process checking, binding or rebuilding the dedup index."""
+        return f"{self.prefix}:corpus:lock"
+
+
+def _glob_escape(text: str) -> str:
+    """`text` matched literally in a SCAN pattern."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
 def consumer_name(role: str, configured: str | None = None) -> str:

@@ -120,7 +120,7 @@ def build_app(settings: Settings | None = None) -> FastStream:
     async def setup() -> None:
         await wait_for_broker(client)
         await ensure_groups(client, streams)
-        await store.start()
+        await store.start(own_consumers=[consumer, claimer_name(consumer)])
         # Before the subscriber starts: entries this consumer name read and never
         # acknowledged (a killed process with the same name) come first.
         await recover_pending(

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from services.core.streams import STORE_GROUP, Streams
 from services.store.dedup import DedupKeys, Duplicate
+from services.store.identity import BUILDING, READY, Binding
 from services.store.minhash import MinHashParams
 from services.store.scripts import ADD, RELEASE, RESERVE
 
@@ -106,6 +107,7 @@ class DedupIndex:
         self.buckets = buckets
         self.threshold = threshold
         self.base = streams.index_prefix
+        self.binding_key = streams.corpus_binding
         self._reserve = client.register_script(RESERVE)
         self._add = client.register_script(ADD)
         self._release = client.register_script(RELEASE)
@@ -139,9 +141,41 @@ class DedupIndex:
         found: Any = await self._client.hgetall(self.meta_key)
         return dict(found)
 
-    async def write_meta(self) -> None:
+    async def write_meta(self, records: int | None = None) -> None:
+        """Mark the index built; with `records`, a rebuild that settled that many records
+        has finished, and the binding says so in the same transaction."""
         mapping: dict[Any, Any] = self.expected_meta()
-        await self._client.hset(self.meta_key, mapping=mapping)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.hset(self.meta_key, mapping=mapping)
+            if records is not None:
+                pipe.hset(self.binding_key, mapping={"records": records, "state": READY})
+                pipe.hdel(self.binding_key, "reset_fetcher")
+            await pipe.execute()
+
+    async def binding(self) -> Binding | None:
+        """The corpus the index serves, as it recorded it; None if it names none."""
+        found: Any = await self._client.hgetall(self.binding_key)
+        return Binding.from_hash(dict(found))
+
+    async def begin_binding(self, corpus_id: str, path: str, reset_fetcher: bool) -> None:
+        """Name the corpus a rebuild is for, before it clears anything: a rebuild cut short
+        is found unfinished (and, with `reset_fetcher`, the fetcher reset still owed)."""
+        mapping: dict[Any, Any] = {
+            "id": corpus_id,
+            "path": path,
+            "records": 0,
+            "state": BUILDING,
+            "bound_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        if reset_fetcher:
+            mapping["reset_fetcher"] = "1"
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(self.binding_key)
+            pipe.hset(self.binding_key, mapping=mapping)
+            await pipe.execute()
+
+    async def fetcher_reset_done(self) -> None:
+        await self._client.hdel(self.binding_key, "reset_fetcher")
 
     async def reserve(
         self,
@@ -194,9 +228,11 @@ class DedupIndex:
         writer: str,
         checkpoint: tuple[str, int] | None,
         counters: dict[str, int],
+        records: int = 0,
     ) -> None:
         """Settle a written batch in one transaction: acknowledge its messages, drop its
-        reservations (the records are in the corpus now) and move the writer's checkpoint."""
+        reservations (the records are in the corpus now), move the writer's checkpoint and
+        count the `records` settled in the binding."""
         ids = [i for i in acks if i]
         async with self._client.pipeline(transaction=True) as pipe:
             if ids:
@@ -208,6 +244,8 @@ class DedupIndex:
             for name, amount in counters.items():
                 if amount:
                     pipe.hincrby(self._streams.counters, name, amount)
+            if records:
+                pipe.hincrby(self.binding_key, "records", records)
             await pipe.execute()
 
     async def reservations(self, writer: str) -> list[Reservation]:
@@ -267,7 +305,8 @@ class DedupIndex:
             await pipe.execute()
 
     async def clear(self) -> int:
-        """Delete every key of the index (exact, near, reservations, checkpoints, meta)."""
+        """Delete every key of the index (exact, near, reservations, checkpoints, meta); the
+        binding stays, naming the corpus a rebuild is for."""
         removed = 0
         batch: list[str] = []
         pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.base) + ":*"

@@ -4,7 +4,8 @@ At startup (`reconcile`): a writer reads its own records written after its check
 any that the index lacks, settles the reservations whose records did reach its corpus
 (acknowledging their messages) and releases those whose records did not, so the redelivered
 messages are checked afresh. An index with no `meta` (a new or emptied server) is rebuilt
-from the whole corpus (`rebuild`); `akhbar reindex` clears it and does the same.
+from the whole corpus (`rebuild`); `akhbar reindex`, and a store that finds the index serving
+another corpus (`services/store/binding.py`), clear it and do the same.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from services.core.errors import ConfigError
 from services.store.corpus import corpus_files, end_position, file_writer, iter_after, iter_file
 from services.store.dedup import DedupKeys, KeyMaker, as_datetime
-from services.store.index import DedupIndex, earliest
+from services.store.index import DedupIndex, Reservation, earliest
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +88,13 @@ async def rebuild(
 
 
 async def finish_rebuild(
-    index: DedupIndex, positions: dict[str, tuple[str, int]], keep_others_of: str | None = None
+    index: DedupIndex,
+    positions: dict[str, tuple[str, int]],
+    records: int,
+    keep_others_of: str | None = None,
 ) -> None:
-    """Checkpoints, then `meta` last: an interrupted rebuild is redone at the next start.
+    """Checkpoints, then `meta` and the binding's `records` last: an interrupted rebuild is
+    redone at the next start.
 
     With `keep_others_of`, only that writer's checkpoint is moved and other writers keep
     theirs if they have one: a live writer's unsettled reservations sit past its checkpoint.
@@ -100,16 +105,25 @@ async def finish_rebuild(
         own = {w: p for w, p in positions.items() if w == keep_others_of}
         await index.set_checkpoints({w: p for w, p in positions.items() if w not in own}, False)
         await index.set_checkpoints(own)
-    await index.write_meta()
+    await index.write_meta(records)
 
 
 async def reconcile(
-    index: DedupIndex, keymaker: KeyMaker, corpus_dir: Path, writer: str
+    index: DedupIndex,
+    keymaker: KeyMaker,
+    corpus_dir: Path,
+    writer: str,
+    held: list[Reservation] | None = None,
 ) -> ReconcileReport:
-    """Bring the index in line with this writer's corpus; run before it reads any message."""
+    """Bring the index in line with this writer's corpus; run before it reads any message.
+
+    `held` are the writer's reservations when they were read before the index was cleared:
+    the messages of those whose records the corpus holds are acknowledged all the same.
+    """
     report = ReconcileReport()
     meta = await index.meta()
-    held = await index.reservations(writer)
+    if held is None:
+        held = await index.reservations(writer)
     wanted = {r.record_id for r in held}
     if not meta:
         report.rebuilt = True
@@ -132,11 +146,13 @@ async def reconcile(
     # a checkpoint moved first would hide records whose reservations then look unwritten.
     settle = [r for r in held if r.record_id in written]
     release = [r.record_id for r in held if r.record_id not in written]
-    await index.commit(settle, [r.message_id for r in settle], writer, None, {})
+    # A rebuild counted every record of the corpus, these among them.
+    settled = 0 if report.rebuilt else len(settle)
+    await index.commit(settle, [r.message_id for r in settle], writer, None, {}, settled)
     report.settled = len(settle)
     report.released = await index.release(writer, release)
     if report.rebuilt:
-        await finish_rebuild(index, positions, keep_others_of=writer)
+        await finish_rebuild(index, positions, report.indexed, keep_others_of=writer)
     else:
         await index.set_checkpoints(positions)
     logger.info(

@@ -223,3 +223,25 @@ end
 return dropped
 """
 )
+
+# The index binding lock (KEYS[1]), held by one owner (ARGV[1]) at a time. Take: set it if it
+# is free or already the caller's (a restarted process of the same writer); renew: extend it
+# only while it is still the caller's; drop: delete it only if it is still the caller's.
+LOCK_TAKE = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return holder end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ''
+"""
+
+LOCK_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+LOCK_DROP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""

@@ -5,14 +5,15 @@ near-duplicate text) and reserves the keys of the new ones; (2) the new records 
 to this writer's corpus file and fsynced, the duplicates to its duplicates log; (3) one
 transaction acknowledges the messages, drops the reservations and moves the checkpoint.
 A crash anywhere leaves reservations that the writer's next start settles or releases
-against its corpus (`services/store/reconcile.py`).
+against its corpus (`services/store/reconcile.py`). Before that, the start makes sure the
+index serves this corpus at all (`services/store/binding.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +23,13 @@ from services.core.errors import StillWritingError
 from services.core.messages import CorpusRecord, utcnow
 from services.core.settings import Settings
 from services.core.streams import Streams
+from services.store.binding import bind_and_reconcile
 from services.store.corpus import CorpusWriter, iter_after
 from services.store.dedup import Duplicate, KeyMaker
 from services.store.duplicates import duplicate_line, duplicate_log
 from services.store.index import DedupIndex, Position, Reservation, Verdict, Window, earliest
 from services.store.minhash import MinHasher, MinHashParams
-from services.store.reconcile import ReconcileReport, reconcile
+from services.store.reconcile import ReconcileReport
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,9 @@ class CorpusStore:
         settings: Settings | None = None,
     ) -> None:
         settings = settings or Settings(redis_url=None)
+        self._client = client
+        self._streams = streams
+        self._live_seconds = settings.claim_idle_seconds
         self._writer = writer
         self._duplicates = duplicate_log(writer.corpus_dir, writer.writer, writer.rotate_bytes)
         self.index = build_index(client, streams, settings)
@@ -78,11 +83,24 @@ class CorpusStore:
     def corpus_dir(self) -> Path:
         return self._writer.corpus_dir
 
-    async def start(self) -> ReconcileReport:
-        """Repair crash-cut last lines, then make the index agree with the corpus."""
+    async def start(self, own_consumers: Collection[str] = ()) -> ReconcileReport:
+        """Repair crash-cut last lines, then make the index serve and agree with the corpus.
+
+        `own_consumers` are this process's consumer names in the store group: they are not
+        other running stores (a fixed name's previous process was killed).
+        """
         self._writer.repair()
         self._duplicates.repair()
-        return await reconcile(self.index, self.keymaker, self.corpus_dir, self.writer)
+        return await bind_and_reconcile(
+            self._client,
+            self._streams,
+            self.index,
+            self.keymaker,
+            self.corpus_dir,
+            self.writer,
+            own_consumers,
+            self._live_seconds,
+        )
 
     async def write_batch(
         self, records: Sequence[CorpusRecord], message_ids: Sequence[str] | None = None
@@ -132,7 +150,8 @@ class CorpusStore:
             "duplicates": len(result.duplicates),
             "near_duplicates": near,
         }
-        await self.index.commit(reservations, ids, self.writer, position, counters)
+        settled = len(result.stored) + len(result.already_stored)
+        await self.index.commit(reservations, ids, self.writer, position, counters, settled)
         for record, dup in result.duplicates:
             logger.info(
                 "duplicate url=%s source=%s reason=%s of=%s similarity=%.3f",
