@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -23,6 +24,7 @@ from services.core.errors import AkhbarError
 from services.core.settings import Settings
 from services.core.streams import Streams
 from services.store.corpus import corpus_files
+from services.store.identity import Binding, read_manifest
 
 logger = logging.getLogger(__name__)
 
@@ -134,9 +136,9 @@ async def _supervise(settings: Settings, options: UpOptions, redis_url: str) -> 
     client = connect(settings.model_copy(update={"redis_url": redis_url}))
     env = child_env(settings, redis_url)
     replay_args = [str(p.resolve()) for p in options.replay]
+    fetcher = Service("fetcher", [a for p in replay_args for a in ("--replay", p)], env)
     services = [Service("store", [], env)]
     services += [Service("parser", [], env) for _ in range(options.parsers)]
-    services.append(Service("fetcher", [a for p in replay_args for a in ("--replay", p)], env))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -150,6 +152,12 @@ async def _supervise(settings: Settings, options: UpOptions, redis_url: str) -> 
         while not stop.is_set():
             for service in services:
                 service.check()
+            # The fetcher waits for the store to bind the index to this corpus: on a new
+            # corpus the store forgets what was fetched for another, and a poll before that
+            # would skip the articles the feeds still list.
+            if fetcher not in services and await _corpus_bound(client, streams, settings):
+                services.append(fetcher)
+                fetcher.start()
             if options.until_idle and await _idle_or_unknown(client, streams, started):
                 run = await totals(client, streams) - before
                 documents = corpus_documents(settings.corpus_dir)
@@ -170,6 +178,23 @@ async def _supervise(settings: Settings, options: UpOptions, redis_url: str) -> 
         for service in services:
             service.wait(deadline)
         await client.aclose()
+
+
+async def _corpus_bound(client: Redis, streams: Streams, settings: Settings) -> bool:
+    """True once the index serves the corpus folder of this run, ready for messages."""
+    manifest = await asyncio.to_thread(read_manifest, settings.corpus_dir)
+    try:
+        found: Any = await client.hgetall(streams.corpus_binding)
+    except (RedisError, OSError) as exc:
+        logger.warning("broker unreachable while waiting for the store reason=%s", exc)
+        return False
+    binding = Binding.from_hash(dict(found))
+    return (
+        manifest is not None
+        and binding is not None
+        and binding.ready
+        and binding.corpus_id == manifest.id
+    )
 
 
 async def _idle_or_unknown(client: Redis, streams: Streams, started: float) -> bool:
