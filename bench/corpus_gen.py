@@ -16,9 +16,9 @@ from pathlib import Path
 
 import lxml.html
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data" / "arabic_html"
-SEEDS = ROOT / "seeds"
+from bench.paths import SEEDS, SHARED_DATA
+
+DATA = SHARED_DATA / "arabic_html"
 _ARABIC_WORD = re.compile(r"[\u0621-\u064a]{3,}")
 
 

@@ -63,12 +63,26 @@ def cpu_times(pid: int) -> tuple[float, float] | None:
     return own, children
 
 
+# The role of a process still running its parent's program: forked and not yet exec'd (it
+# will soon show its own command line), or a fork that never execs (a forkserver's worker).
+FORKED = ""
+
+
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
 def descendants(root: int) -> dict[int, tuple[int, str]]:
-    """Every live descendant of `root`: its parent and role."""
+    """Every live descendant of `root`: its parent and role (`FORKED` while it runs its
+    parent's command line)."""
     found: dict[int, tuple[int, str]] = {}
     frontier = [root]
     while frontier:
         parent = frontier.pop()
+        parent_cmdline = _cmdline(parent)
         try:
             tasks = list(Path(f"/proc/{parent}/task").iterdir())
         except OSError:
@@ -81,11 +95,13 @@ def descendants(root: int) -> dict[int, tuple[int, str]]:
             for child in map(int, children):
                 if child in found:
                     continue
-                try:
-                    cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-                except OSError:
+                cmdline = _cmdline(child)
+                if cmdline is None:
                     continue
-                found[child] = (parent, role(cmdline.replace(b"\0", b" ").decode()))
+                if cmdline == parent_cmdline:
+                    found[child] = (parent, FORKED)
+                else:
+                    found[child] = (parent, role(cmdline.replace(b"\0", b" ").decode()))
                 frontier.append(child)
     return found
 
@@ -117,6 +133,7 @@ class TreeWatcher:
     peaks: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     rss: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     _seen: dict[int, Seen] = field(default_factory=dict)
+    _forked: set[int] = field(default_factory=set)
     _scans: int = 0
 
     def sample(self) -> None:
@@ -137,6 +154,14 @@ class TreeWatcher:
             times = cpu_times(pid)
             if times is None:
                 continue
+            if seen_as == FORKED:
+                # Caught between fork and exec, its role would stick wrongly: give it one
+                # scan to exec; one that still runs its parent's program is its parent's.
+                if pid not in self._seen and pid not in self._forked:
+                    self._forked.add(pid)
+                    continue
+                parent_seen = self._seen.get(parent)
+                seen_as = parent_seen.role if parent_seen else "other"
             # A process's first clear role sticks: an exiting one has no command line.
             seen = self._seen.setdefault(pid, Seen(seen_as, parent))
             if seen.role == "other" and seen_as != "other":

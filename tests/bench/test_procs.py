@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -60,37 +62,71 @@ def test_an_orphan_is_not_taken_off_its_former_parents_time() -> None:
     assert cpu_by_role(seen) == {"parser": 0.7, "parser-helper": 6.0}
 
 
-# A service that starts a helper and exits without reaping it; the root waits before reaping
-# the service, so the watcher reads the exited service after its helper changed parent.
+# A service that starts a helper and exits without reaping it; the root reaps the service
+# only once the helper has done its work, so the watcher reads the exited service after its
+# helper changed parent. The helper says it is done through a file, not a clock: on a loaded
+# machine its 0.6 s of CPU can take far longer than 0.6 s.
 _SERVICE = """
 import subprocess, sys, time
 subprocess.Popen([sys.executable, "-c", sys.argv[1], "multiprocessing", "forkserver"])
 time.sleep(0.3)
 """
 _HELPER = """
-import time
+import os, time
 end = time.process_time() + 0.6
 while time.process_time() < end:
     pass
+open(os.environ["HELPER_DONE"], "w").close()
 time.sleep(0.3)
 """
 _ROOT = """
-import subprocess, sys, time
+import os, subprocess, sys, time
 service = subprocess.Popen(
     [sys.executable, "-c", sys.argv[1], sys.argv[2], "services.cli.main", "parser"]
 )
-time.sleep(1.5)
+deadline = time.monotonic() + 120
+while not os.path.exists(os.environ["HELPER_DONE"]) and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(0.2)
 service.wait()
 """
 
 
-def test_the_watcher_follows_a_process_whose_parent_exited_first() -> None:
-    root = subprocess.Popen([sys.executable, "-c", _ROOT, _SERVICE, _HELPER])
+def test_the_watcher_follows_a_process_whose_parent_exited_first(tmp_path: Path) -> None:
+    env = {**os.environ, "HELPER_DONE": str(tmp_path / "done")}
+    root = subprocess.Popen([sys.executable, "-c", _ROOT, _SERVICE, _HELPER], env=env)
     watcher = TreeWatcher(root.pid)
     while root.poll() is None:
         watcher.sample()
         time.sleep(0.02)
+    assert (tmp_path / "done").exists()
     by_role = watcher.cpu_by_role()
-    assert by_role["parser"] >= 0
+    assert by_role["parser"] >= 0, by_role
     # Read until it exited: all but its last moments.
     assert by_role["parser-helper"] >= 0.5
+
+
+# A service that forks a worker which never execs, like a forkserver's workers.
+_FORKING_SERVICE = """
+import os, time
+time.sleep(0.2)
+if os.fork() == 0:
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    os._exit(0)
+os.wait()
+"""
+
+
+def test_a_fork_that_never_execs_counts_under_its_parents_role() -> None:
+    service = subprocess.Popen(
+        [sys.executable, "-c", _FORKING_SERVICE, "services.cli.main", "store"]
+    )
+    watcher = TreeWatcher(os.getpid())
+    while service.poll() is None:
+        watcher.sample()
+        time.sleep(0.02)
+    by_role = watcher.cpu_by_role()
+    assert by_role["store"] >= 0.25, by_role
+    assert by_role.get("other", 0.0) < 0.1, by_role
