@@ -9,12 +9,21 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 
-# The deployment test validates deploy/docker-compose.yml with Debian's docker-compose.
-if ! command -v docker-compose >/dev/null; then
+# The deployment tests need Debian's docker-compose; as root they also run the compose file in
+# a private Docker engine (docker.io, debootstrap) and check deploy/alerts.yml (prometheus).
+packages=()
+command -v docker-compose >/dev/null || packages+=(docker-compose)
+if [[ $(id -u) -eq 0 ]]; then
+  command -v dockerd >/dev/null || packages+=(docker.io)
+  command -v debootstrap >/dev/null || packages+=(debootstrap)
+  command -v promtool >/dev/null || packages+=(prometheus)
+fi
+if ((${#packages[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
   else
-    echo "docker-compose is missing: sudo apt-get install docker-compose" >&2
+    echo "missing ${packages[*]}: sudo apt-get install ${packages[*]}" >&2
     exit 1
   fi
 fi

@@ -70,7 +70,7 @@ def test_image_entry_point_and_apps_import() -> None:
 
 def test_deploy_readme_uses_only_existing_files_and_commands() -> None:
     readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
-    for path in re.findall(r"\b(deploy/[\w./-]+\.(?:yml|env|toml|md))", readme):
+    for path in re.findall(r"(?<![\w/])(deploy/[\w./-]+\.(?:yml|env|toml|md|sh))", readme):
         if path != "deploy/config/feeds.toml":  # created by the first step
             assert (PROJECT / path).exists(), path
     for command in re.findall(r"exec \w+ akhbar ([a-z]+(?: [a-z]+)?)", readme):
