@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 
+from services.core.metrics import FEED_FAILURES
 from services.fetcher.feeds import Feed, FeedsWatcher
 from services.fetcher.poller import PollResult
 
@@ -77,6 +79,9 @@ class FeedScheduler:
         if self._watcher.refresh():
             for name in set(self._due) - set(self._enabled()):
                 self._due.pop(name, None)
+                # A feed taken out of the file (or disabled) must not keep alerting.
+                with contextlib.suppress(KeyError):
+                    FEED_FAILURES.remove(name)
         now = time.monotonic()
         enabled = self._enabled()
         for name, feed in enabled.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from services.core.metrics import FEED_FAILURES, REGISTRY
 from services.fetcher.feeds import Feed, FeedsWatcher
 from services.fetcher.poller import PollResult
 from services.fetcher.scheduler import FeedScheduler, next_delay
@@ -12,6 +13,7 @@ from tests.helpers import eventually
 from tests.localsite import feeds_toml
 
 OK = PollResult(ok=True, status="ok")
+METRIC = "akhbar_feed_consecutive_failures"
 
 
 def test_next_delay_jitter_backoff_and_retry_after() -> None:
@@ -100,3 +102,21 @@ async def test_no_feeds_is_a_pass_at_once(tmp_path: Path) -> None:
     )
     await scheduler.step()
     assert recorder.passes == 1
+
+
+async def test_a_feed_removed_from_the_file_leaves_the_failure_metric(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.toml"
+    feeds_toml(path, [("kept", "http://a/rss"), ("dropped", "http://b/rss")])
+    recorder = Recorder()
+    scheduler = FeedScheduler(FeedsWatcher(path), recorder.poll, recorder.on_pass, max_backoff=60)
+    await scheduler.step()
+    FEED_FAILURES.labels("dropped").set(3)
+    FEED_FAILURES.labels("kept").set(2)
+    feeds_toml(path, [("kept", "http://a/rss")])
+
+    async def reloaded() -> bool:
+        await scheduler.step()
+        return REGISTRY.get_sample_value(METRIC, {"feed": "dropped"}) is None
+
+    await eventually(reloaded, within=5)
+    assert REGISTRY.get_sample_value(METRIC, {"feed": "kept"}) == 2
