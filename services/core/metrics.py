@@ -41,6 +41,11 @@ FEED_FAILURES = Gauge(
     ["feed"],
     registry=REGISTRY,
 )
+BROKER_UP = Gauge(
+    "akhbar_broker_up",
+    "1 if the broker answered at the last scrape, 0 if not (the other gauges are then stale)",
+    registry=REGISTRY,
+)
 STREAM_LENGTH = Gauge(
     "akhbar_stream_length", "Entries in a stream, history included", ["stream"], registry=REGISTRY
 )
@@ -112,7 +117,10 @@ class MetricsServer:
             await asyncio.wait_for(refresh_stream_gauges(self._client, self._streams), timeout=2)
         except (RedisError, OSError, TimeoutError) as exc:
             # The counters are still worth serving; the gauges keep their last reading.
+            BROKER_UP.set(0)
             logger.debug("stream gauges not refreshed reason=%s", exc)
+        else:
+            BROKER_UP.set(1)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

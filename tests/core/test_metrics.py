@@ -29,6 +29,7 @@ async def test_metrics_and_health(client: Redis, streams: Streams) -> None:
     assert 'akhbar_dead_total{stage="test"}' in metrics.text
     assert "akhbar_extraction_seconds_bucket" in metrics.text
     # the backlog as the server reports it at the time of the scrape
+    assert "akhbar_broker_up 1.0" in metrics.text
     assert 'akhbar_stream_length{stream="raw"} 5.0' in metrics.text
     assert 'akhbar_group_lag{group="parser",stream="raw"} 3.0' in metrics.text
     assert 'akhbar_group_pending{group="parser",stream="raw"} 2.0' in metrics.text
@@ -49,3 +50,4 @@ async def test_health_fails_without_the_broker(streams: Streams) -> None:
         await unreachable.aclose()
     assert health.status_code == 503
     assert metrics.status_code == 200
+    assert "akhbar_broker_up 0.0" in metrics.text
