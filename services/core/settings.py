@@ -20,17 +20,23 @@ class Settings(BaseSettings):
         default=None,
         description="Broker URL; when unset, `akhbar up` starts an embedded Valkey server.",
     )
-    stream_prefix: str = "akhbar"
+    stream_prefix: str = Field(default="akhbar", description="Prefix of every stream and key.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="Log level of every service and command."
     )
-    corpus_dir: Path = Path("corpus")
-    feeds_file: Path = Path("feeds.toml")
+    corpus_dir: Path = Field(
+        default=Path("corpus"), description="Where the store writes the corpus (`*.jsonl`)."
+    )
+    feeds_file: Path = Field(
+        default=Path("feeds.toml"), description="Feeds to poll; a missing file means none."
+    )
     state_dir: Path = Field(
         default=Path(".akhbar"),
         description="Where `akhbar up` keeps the embedded server's data between runs.",
     )
-    allow_private_networks: bool = False
+    allow_private_networks: bool = Field(
+        default=False, description="Let the fetcher reach private and loopback addresses."
+    )
     max_deliveries: int = Field(
         default=5, ge=1, description="Attempts at a message before it goes to the dead stream."
     )
@@ -42,7 +48,12 @@ class Settings(BaseSettings):
         "parser_extract_timeout: one batch waits in the worker's queue behind another).",
     )
     maintenance_seconds: float = Field(default=10.0, gt=0, description="Trim/cleanup period.")
-    stream_emergency_maxlen: int = Field(default=2_000_000, ge=1000)
+    stream_emergency_maxlen: int = Field(
+        default=2_000_000,
+        ge=1000,
+        description="Length cap on unacknowledged entries, applied only if consumers are gone "
+        "for long.",
+    )
     raw_retention_count: int = Field(
         default=500, ge=0, description="Acknowledged raw pages kept for `tail` (pages are large)."
     )
@@ -55,13 +66,24 @@ class Settings(BaseSettings):
     parsed_retention_seconds: float = Field(
         default=7 * 24 * 3600, ge=0, description="Longest a record is kept in `parsed`."
     )
-    rejected_retention_count: int = Field(default=10_000, ge=0)
-    rejected_retention_seconds: float = Field(default=7 * 24 * 3600, ge=0)
+    rejected_retention_count: int = Field(
+        default=10_000, ge=0, description="Rejections kept in `rejected`."
+    )
+    rejected_retention_seconds: float = Field(
+        default=7 * 24 * 3600, ge=0, description="Longest a rejection is kept."
+    )
     dead_retention_count: int = Field(
         default=2_000, ge=0, description="Dead letters kept (a parser's carries its page)."
     )
-    dead_retention_seconds: float = Field(default=30 * 24 * 3600, ge=0)
-    stale_consumer_seconds: float = Field(default=24 * 3600, gt=0)
+    dead_retention_seconds: float = Field(
+        default=30 * 24 * 3600, ge=0, description="Longest a dead letter is kept."
+    )
+    stale_consumer_seconds: float = Field(
+        default=24 * 3600,
+        gt=0,
+        description="A consumer idle this long with nothing pending (a killed process) is "
+        "removed from its group.",
+    )
     raw_backlog_limit: int = Field(
         default=2_000, ge=1, description="Producers pause while raw holds more unprocessed."
     )
@@ -69,10 +91,17 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Seconds to finish in-flight messages on SIGTERM."
     )
 
-    user_agent: str = "akhbar/0.1 (+https://github.com/akhbar-corpus/akhbar; news corpus builder)"
+    user_agent: str = Field(
+        default="akhbar/0.1 (+https://github.com/akhbar-corpus/akhbar; news corpus builder)",
+        description="Sent with every request and matched in robots.txt.",
+    )
     fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds for one whole GET.")
-    feed_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    page_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    feed_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest feed body, after decompression."
+    )
+    page_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest page body, after decompression."
+    )
     fetch_concurrency: int = Field(
         default=32,
         ge=1,
@@ -82,8 +111,12 @@ class Settings(BaseSettings):
     )
     host_concurrency: int = Field(default=2, ge=1, description="Downloads per host at once.")
     host_delay: float = Field(default=1.0, ge=0, description="Seconds between starts per host.")
-    feeds_reload_seconds: float = Field(default=2.0, gt=0)
-    max_backoff_seconds: float = Field(default=6 * 3600, gt=0)
+    feeds_reload_seconds: float = Field(
+        default=2.0, gt=0, description="How often the fetcher looks for edits of the feeds file."
+    )
+    max_backoff_seconds: float = Field(
+        default=6 * 3600, gt=0, description="Longest wait between polls of a failing feed."
+    )
 
     parser_batch: int = Field(default=8, ge=1, description="Messages a parser reads at once.")
     parser_worker_tasks: int = Field(
@@ -102,8 +135,11 @@ class Settings(BaseSettings):
     parser_max_html_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest HTML page (UTF-8 bytes) extracted."
     )
-    languages: list[str] = Field(default_factory=lambda: ["ar"])
-    min_text_chars: int = Field(default=200, ge=0)
+    languages: list[str] = Field(
+        default_factory=lambda: ["ar"],
+        description="Languages kept (JSON list); others go to `rejected`.",
+    )
+    min_text_chars: int = Field(default=200, ge=0, description="Shorter texts go to `rejected`.")
 
     store_batch: int = Field(default=200, ge=1, description="Messages the store reads at once.")
     store_linger_seconds: float = Field(
@@ -115,7 +151,11 @@ class Settings(BaseSettings):
     store_writer: str | None = Field(
         default=None, description="Name of this store's corpus files; the host name if unset."
     )
-    corpus_rotate_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    corpus_rotate_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Size at which the store starts a new corpus file.",
+    )
     near_dup_threshold: float = Field(
         default=0.5,
         gt=0,
