@@ -9,23 +9,15 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 
-# The deployment tests need Debian's docker-compose; as root they also run the compose file in
-# a private Docker engine (docker.io, debootstrap) and check deploy/alerts.yml (prometheus).
-packages=()
-command -v docker-compose >/dev/null || packages+=(docker-compose)
-if [[ $(id -u) -eq 0 ]]; then
-  command -v dockerd >/dev/null || packages+=(docker.io)
-  command -v debootstrap >/dev/null || packages+=(debootstrap)
-  command -v promtool >/dev/null || packages+=(prometheus)
-fi
-if ((${#packages[@]})); then
-  if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
-  else
-    echo "missing ${packages[*]}: sudo apt-get install ${packages[*]}" >&2
-    exit 1
-  fi
+# System tools some deployment tests use; without them those tests skip, saying why.
+# (.ci/run installs them; so does `sudo bash scripts/install-system-tools.sh`.)
+missing=()
+for tool in docker-compose dockerd debootstrap promtool; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+  echo "check: not installed: ${missing[*]}; the tests that need them will skip" \
+    "(sudo bash scripts/install-system-tools.sh)" >&2
 fi
 
 .venv/bin/ruff format --check .

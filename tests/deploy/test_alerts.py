@@ -20,7 +20,7 @@ SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("promtool") is None:
-        pytest.skip("promtool is not installed (apt-get install prometheus)")
+        pytest.skip("promtool is not installed (sudo bash scripts/install-system-tools.sh)")
     return subprocess.run(
         ["promtool", *args], capture_output=True, text=True, cwd=DEPLOY, timeout=60, check=False
     )

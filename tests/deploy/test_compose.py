@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import re
+import shutil
 import subprocess
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.cli.conftest import clean_env, run_akhbar
@@ -23,6 +25,8 @@ APPS = {
 
 def compose_config() -> dict[str, Any]:
     """The compose file as docker-compose resolves it (fails on an invalid file)."""
+    if shutil.which("docker-compose") is None:
+        pytest.skip("docker-compose is not installed (sudo bash scripts/install-system-tools.sh)")
     done = subprocess.run(
         ["docker-compose", "-f", str(DEPLOY / "docker-compose.yml"), "config"],
         capture_output=True,
