@@ -40,6 +40,27 @@ def as_payload(body: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {"body": body}
 
 
+def reason(error: BaseException) -> str:
+    """An error as a delivery's last error and a dead letter quote it."""
+    return f"{type(error).__name__}: {error}"
+
+
+def dead_letter(
+    stage: str, stream: str, message_id: str, body: Any, error: str, deliveries: int
+) -> DeadLetter:
+    """The dead letter of a message `stage` gives up on. `stream` is where `akhbar dead
+    retry` publishes the payload again; empty for the fetcher's, whose `message_id` is the
+    article's URL (retrying one means downloading it again)."""
+    return DeadLetter(
+        stage=stage,
+        stream=stream,
+        message_id=message_id,
+        error=error,
+        deliveries=deliveries,
+        payload=as_payload(body),
+    )
+
+
 class Deliveries:
     """Delivery counts and last errors of one stage's input stream."""
 
@@ -62,32 +83,23 @@ class Deliveries:
 
     async def failed(self, message_id: str, error: BaseException) -> None:
         """Remember why this delivery failed; the message stays pending for a later one."""
-        reason = f"{type(error).__name__}: {error}"
-        await self._client.set(self._error_key(message_id), reason, ex=ERROR_TTL)
+        why = reason(error)
+        await self._client.set(self._error_key(message_id), why, ex=ERROR_TTL)
         logger.warning(
             "delivery failed stage=%s stream=%s id=%s reason=%s",
             self.stage,
             self.stream,
             message_id,
-            reason,
+            why,
         )
 
     async def last_error(self, message_id: str) -> str | None:
         value = await self._client.get(self._error_key(message_id))
         return str(value) if value is not None else None
 
-    async def dead_letter(
-        self, message_id: str, payload: dict[str, Any], error: str, deliveries: int
-    ) -> None:
+    async def dead_letter(self, message_id: str, body: Any, error: str, deliveries: int) -> None:
         """Publish to the dead stream and acknowledge here, atomically."""
-        letter = DeadLetter(
-            stage=self.stage,
-            stream=self.stream,
-            message_id=message_id,
-            error=error,
-            deliveries=deliveries,
-            payload=payload,
-        )
+        letter = dead_letter(self.stage, self.stream, message_id, body, error, deliveries)
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.xadd(self._streams.dead, {DATA_FIELD: model_json(letter)})
             pipe.xack(self.stream, self.group, message_id)
@@ -99,10 +111,16 @@ class Deliveries:
             self.stage,
             self.stream,
             message_id,
-            payload.get("url"),
+            letter.payload.get("url"),
             deliveries,
             error,
         )
+
+    async def refuse(
+        self, message_id: str, body: Any, error: BaseException, deliveries: int
+    ) -> None:
+        """Dead-letter a message at once: it failed for a reason no retry can fix."""
+        await self.dead_letter(message_id, body, reason(error), deliveries)
 
     async def exhausted(self, message_id: str, max_deliveries: int) -> int | None:
         """The delivery count if this message has used up its deliveries, else None."""
@@ -136,7 +154,7 @@ async def guarded(
     try:
         await work()
     except PERMANENT as exc:
-        await deliveries.dead_letter(message_id, payload, f"{type(exc).__name__}: {exc}", count)
+        await deliveries.refuse(message_id, payload, exc, count)
     except Exception as exc:
         await deliveries.failed(message_id, exc)
         raise
