@@ -72,7 +72,7 @@ class Deliveries:
         self.group = group
 
     def _error_key(self, message_id: str) -> str:
-        return f"{self._streams.prefix}:error:{self.stream}:{message_id}"
+        return self._streams.last_error(self.stream, message_id)
 
     async def count(self, message_id: str) -> int:
         """How many times the group has delivered this message (1 for a fresh one)."""

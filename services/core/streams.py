@@ -60,6 +60,10 @@ class Streams:
         """Set of canonical article URLs already published (or given up on) by the fetcher."""
         return f"{self.prefix}:seen"
 
+    def last_error(self, stream: str, message_id: str) -> str:
+        """The last error of a message of `stream` that failed and will be delivered again."""
+        return f"{self.prefix}:error:{stream}:{message_id}"
+
     def fetch_attempts(self, url: str) -> str:
         """Counter of failed download attempts of one canonical article URL."""
         return f"{self.prefix}:attempts:{url}"

@@ -114,15 +114,15 @@ class DedupIndex:
 
     @property
     def reserved_key(self) -> str:
-        return f"{self.base}:reserved"
+        return self._streams.index_key("reserved")
 
     @property
     def checkpoint_key(self) -> str:
-        return f"{self.base}:checkpoint"
+        return self._streams.index_key("checkpoint")
 
     @property
     def meta_key(self) -> str:
-        return f"{self.base}:meta"
+        return self._streams.index_key("meta")
 
     def expected_meta(self) -> dict[str, str]:
         p = self.params
